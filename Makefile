@@ -1,0 +1,22 @@
+# Two commands for a fresh machine:
+#   make demo   -> installs (if needed) and runs the video demo on embedded defaults
+#   make test   -> installs (if needed) and runs the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export OMP_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install demo test data
+
+install:
+	bash tools/install.sh
+
+demo: install
+	$(PY) demo/lifting_demo.py
+
+test: install
+	$(PY) -m pytest tests -n 2 -q -p no:cacheprovider
+
+data: install
+	$(PY) tools/dataset_converters/deepmimic_to_h36m.py --out-dir data/deepmimic

@@ -1,0 +1,72 @@
+# Human3.6M sequence lifting data (mmpose npz layout, see docs/datasets.md).
+# Each sample is a window of ``num_frames`` frames with its action text.
+num_frames = 243
+dataset_type = 'Human36mTextDataset'
+data_root = 'data/h36m/'
+
+codec = dict(
+    type='VideoPoseLifting',
+    num_keypoints=17,
+    zero_center=True,
+    root_index=0,
+    reshape_keypoints=False)
+
+meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
+             'camera_param', 'action', 'action_text')
+train_pipeline = [
+    dict(type='GenerateTarget', encoder=codec),
+    dict(
+        type='RandomFlipAroundRoot',
+        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
+        target_flip_cfg=dict(center_mode='static', center_x=0.),
+        flip_label=True),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+val_pipeline = [
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file='annotation_body3d/fps50/h36m_train.npz',
+        seq_len=1,
+        multiple_target=num_frames,
+        camera_param_file='annotation_body3d/cameras.pkl',
+        data_root=data_root,
+        data_prefix=dict(img='images/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file='annotation_body3d/fps50/h36m_test.npz',
+        seq_len=1,
+        multiple_target=num_frames,
+        camera_param_file='annotation_body3d/cameras.pkl',
+        data_root=data_root,
+        data_prefix=dict(img='images/'),
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = val_dataloader
+
+# Protocol #1 (MPJPE) and #2 (P-MPJPE), root-relative, millimetres.
+skip_list = [
+    'S9_Greet', 'S9_SittingDown', 'S9_Wait_1', 'S9_Greeting', 'S9_Waiting_1'
+]
+val_evaluator = [
+    dict(type='ActionMPJPE', mode='mpjpe', skip_list=skip_list),
+    dict(type='ActionMPJPE', mode='p-mpjpe', skip_list=skip_list),
+    dict(type='ActionMPJPE', mode='n-mpjpe', skip_list=skip_list,
+         per_action=False),
+]
+test_evaluator = val_evaluator

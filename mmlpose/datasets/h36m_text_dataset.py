@@ -1,0 +1,123 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+"""Human3.6M (mmpose npz layout) with the action name as text metadata."""
+import os.path as osp
+import re
+from typing import Optional, Tuple
+
+import numpy as np
+from mmpose.datasets.datasets.body3d import Human36mDataset
+
+from mmlpose.registry import DATASETS
+
+
+def action_to_text(action: str) -> str:
+    """Turn an H36M-style action name into plain lower-case text.
+
+    ``'WalkDog_1'`` -> ``'walk dog'``, ``'SittingDown'`` ->
+    ``'sitting down'``, ``'Directions 1'`` -> ``'directions'``,
+    ``'get_up face_up'`` -> ``'get up face up'``.
+    """
+    base = re.sub(r'[_ ]?\d+$', '', action.strip())
+    words = re.sub(r'(?<=[a-z])(?=[A-Z])', ' ', base).replace('_', ' ')
+    return ' '.join(words.lower().split())
+
+
+def action_category(action: str) -> str:
+    """Action class from a sequence's action name: ``'WalkDog_1'`` ->
+    ``'WalkDog'``, ``'Directions 1'`` -> ``'Directions'``."""
+    return re.sub(r'[_ ]?\d+$', '', action.strip())
+
+
+def resolve_path(path: str, data_root: Optional[str]) -> str:
+    """Join ``path`` to ``data_root`` unless it is absolute."""
+    if osp.isabs(path) or not data_root:
+        return path
+    return osp.join(data_root, path)
+
+
+def check_exists(path: str, what: str, data_root: Optional[str]) -> None:
+    """Raise a one-line ``FileNotFoundError`` naming the missing file."""
+    if data_root and not osp.isdir(data_root):
+        raise FileNotFoundError(f'data root not found: {data_root} '
+                                f'(needed for the {what})')
+    if not osp.exists(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+
+
+@DATASETS.register_module()
+class Human36mTextDataset(Human36mDataset):
+    """mmpose's :class:`Human36mDataset` whose samples carry their action.
+
+    Every sample gets ``action`` (the class, e.g. ``'WalkDog'``) and
+    ``action_text`` (plain text for text encoders, e.g. ``'walk dog'``). The
+    action comes from an ``action`` array in the annotation npz when present
+    (one string per frame, as written by the DeepMimic converter), otherwise
+    from the H36M image name ``S{subject}_{Action}.{camera}_{frame}.jpg``.
+    Add ``'action'`` and ``'action_text'`` to ``PackPoseInputs.meta_keys`` to
+    pass them to the model.
+
+    Bad input raises one-line errors: a missing data root or annotation
+    file (``FileNotFoundError``), a camera key absent from the camera file
+    (``KeyError``), arrays with a keypoint count other than the metainfo's
+    (``ValueError``).
+
+    Args:
+        See :class:`mmpose.datasets.Human36mDataset`.
+    """
+
+    def __init__(self, ann_file: str = '', **kwargs):
+        data_root = kwargs.get('data_root')
+        check_exists(
+            resolve_path(ann_file, data_root), 'annotation file', data_root)
+        cam_file = kwargs.get('camera_param_file')
+        if cam_file:
+            check_exists(
+                resolve_path(cam_file, data_root), 'camera parameter file',
+                data_root)
+        self._ann_file_path = resolve_path(ann_file, data_root)
+        super().__init__(ann_file=ann_file, **kwargs)
+
+    def _load_ann_file(self, ann_file: str) -> dict:
+        super()._load_ann_file(ann_file)
+        num_keypoints = self.metainfo['num_keypoints']
+        for key, dims in (('S', 4), ('part', 3)):
+            if key not in self.ann_data.files:
+                continue
+            shape = self.ann_data[key].shape
+            if len(shape) != 3 or shape[1:] != (num_keypoints, dims):
+                raise ValueError(
+                    f'{ann_file}: field "{key}" has shape {shape}, expected '
+                    f'(N, {num_keypoints}, {dims})')
+
+    def _frame_action(self, frame_idx: int, imgname: str) -> str:
+        if 'action' in self.ann_data.files:
+            return str(self.ann_data['action'][frame_idx])
+        return self._parse_h36m_imgname(imgname)[1]
+
+    def get_camera_param(self, imgname) -> dict:
+        subj, _, camera = self._parse_h36m_imgname(imgname)
+        try:
+            return self.camera_param[(subj, camera)]
+        except KeyError:
+            raise KeyError(
+                f'camera key {(subj, camera)} (from image name "{imgname}") '
+                f'not found in {self.camera_param_file}') from None
+
+    def _load_annotations(self) -> Tuple[list, list]:
+        instance_list, image_list = super()._load_annotations()
+        imgnames = self.ann_data['imgname']
+        for instance in instance_list:
+            frame_idx = instance['img_ids'][0]
+            action = self._frame_action(frame_idx, imgnames[frame_idx])
+            instance['action'] = action_category(action)
+            instance['action_text'] = action_to_text(action)
+        return instance_list, image_list
+
+    def _load_keypoint_2d_detection(self, det_file):
+        kpts_2d = super()._load_keypoint_2d_detection(det_file)
+        num_keypoints = self.metainfo['num_keypoints']
+        if kpts_2d.ndim != 3 or kpts_2d.shape[1] != num_keypoints:
+            raise ValueError(
+                f'{det_file}: 2D detections have shape {kpts_2d.shape}, '
+                f'expected (N, {num_keypoints}, 3)')
+        return kpts_2d

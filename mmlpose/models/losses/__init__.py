@@ -1,0 +1,5 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+from .lifting_losses import (MPJVELoss, TemporalConsistencyLoss,
+                             WeightedMPJPELoss)
+
+__all__ = ['WeightedMPJPELoss', 'MPJVELoss', 'TemporalConsistencyLoss']

@@ -1,0 +1,4 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+from .seq_pose_lifter import SeqPoseLifter
+
+__all__ = ['SeqPoseLifter']

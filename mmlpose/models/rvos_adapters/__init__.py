@@ -1,0 +1,1 @@
+# Copyright (c) mmlpose contributors. All rights reserved.

@@ -1,0 +1,191 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+"""Drawing of 17-joint Human3.6M skeletons: 2D overlays and 3D views."""
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+# (joint, joint) pairs of the H36M skeleton.
+H36M_LINKS = ((0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (0, 7), (7, 8),
+              (8, 9), (9, 10), (8, 11), (11, 12), (12, 13), (8, 14),
+              (14, 15), (15, 16))
+# Side of each joint: 'L' (person's left), 'R' (right) or 'C' (centre).
+H36M_JOINT_SIDES = 'CRRRLLLCCCCLLLRRR'
+# RGB colours of the sides.
+SIDE_COLORS = dict(L=(30, 144, 255), R=(255, 69, 0), C=(50, 205, 50))
+
+
+def link_side(link: Tuple[int, int],
+              sides: str = H36M_JOINT_SIDES) -> str:
+    """Side of a link: a limb takes its side, the trunk is the centre."""
+    a, b = (sides[j] for j in link)
+    if a == b or b == 'C':
+        return a
+    return b
+
+
+def draw_skeleton_2d(image_bgr: np.ndarray,
+                     keypoints: np.ndarray,
+                     scores: Optional[np.ndarray] = None,
+                     score_thr: float = 0.3,
+                     links: Sequence[Tuple[int, int]] = H36M_LINKS,
+                     sides: str = H36M_JOINT_SIDES,
+                     thickness: Optional[int] = None) -> np.ndarray:
+    """Draw a 2D skeleton on an image with cv2, in place.
+
+    Joints (and links touching joints) whose score is below ``score_thr`` are
+    drawn thin and grey instead of being hidden, so that uncertain joints
+    stay visible.
+
+    Args:
+        image_bgr (np.ndarray): ``(H, W, 3)`` uint8 BGR image, drawn on.
+        keypoints (np.ndarray): ``(K, 2)`` pixel coordinates.
+        scores (np.ndarray, optional): ``(K,)`` confidences.
+        score_thr (float): Confidence below which a joint is uncertain.
+            Defaults to 0.3.
+        links (Sequence[tuple]): Joint pairs. Defaults to H36M links.
+        sides (str): One of ``'L'``, ``'R'``, ``'C'`` per joint.
+        thickness (int, optional): Line width; by default it grows with the
+            image size.
+
+    Returns:
+        np.ndarray: The same image.
+    """
+    import cv2
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    if scores is None:
+        scores = np.ones(len(keypoints))
+    if thickness is None:
+        thickness = max(2, round(max(image_bgr.shape[:2]) / 400))
+    grey = (160, 160, 160)
+
+    def bgr(side: str) -> Tuple[int, int, int]:
+        return tuple(reversed(SIDE_COLORS[side]))
+
+    pts = [tuple(int(round(v)) for v in p) for p in keypoints]
+    for a, b in links:
+        sure = min(scores[a], scores[b]) >= score_thr
+        color = bgr(link_side((a, b), sides)) if sure else grey
+        cv2.line(image_bgr, pts[a], pts[b], color,
+                 thickness if sure else max(1, thickness // 2), cv2.LINE_AA)
+    for j, p in enumerate(pts):
+        sure = scores[j] >= score_thr
+        cv2.circle(image_bgr, p, thickness + 1,
+                   bgr(sides[j]) if sure else grey, -1, cv2.LINE_AA)
+    return image_bgr
+
+
+class Skeleton3DRenderer:
+    """Render 3D skeletons to RGB images with matplotlib, one figure reused.
+
+    Input keypoints are root-relative, in camera axes (x right, y down,
+    z forward, metres); they are shown with the person upright (up = -y) and
+    the view turning about the vertical axis.
+
+    Args:
+        width (int): Image width in pixels.
+        height (int): Image height in pixels.
+        radius (float): Half size of the shown cube, in metres.
+            Defaults to 1.0.
+        elev (float): Camera elevation in degrees. Defaults to 15.
+        azim (float): Azimuth of the first frame in degrees. Defaults to -60.
+        azim_step (float): Azimuth change per frame in degrees.
+            Defaults to 1.0.
+        title (str): Title of the view. Defaults to ``'3D'``.
+        links (Sequence[tuple]): Joint pairs. Defaults to H36M links.
+        sides (str): One of ``'L'``, ``'R'``, ``'C'`` per joint.
+    """
+
+    def __init__(self,
+                 width: int,
+                 height: int,
+                 radius: float = 1.0,
+                 elev: float = 15.,
+                 azim: float = -60.,
+                 azim_step: float = 1.0,
+                 title: str = '3D',
+                 links: Sequence[Tuple[int, int]] = H36M_LINKS,
+                 sides: str = H36M_JOINT_SIDES) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.width, self.height = int(width), int(height)
+        self.elev, self.azim, self.azim_step = elev, azim, azim_step
+        self.links = tuple(links)
+        dpi = 100
+        self.fig = Figure(figsize=(self.width / dpi, self.height / dpi),
+                          dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.ax = self.fig.add_subplot(projection='3d')
+        self.fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+        ax = self.ax
+        ax.set_xlim3d(-radius, radius)
+        ax.set_ylim3d(-radius, radius)
+        ax.set_zlim3d(-radius, radius)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_xlabel('x')
+        ax.set_ylabel('z')
+        ax.set_zlabel('-y')
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_ticklabels([])
+        lw = max(1.5, min(self.width, self.height) / 160)
+        self.lines = []
+        for link in self.links:
+            color = np.array(SIDE_COLORS[link_side(link, sides)]) / 255
+            line, = ax.plot([0, 0], [0, 0], [0, 0], color=color, lw=lw)
+            self.lines.append(line)
+        self.title = ax.text2D(
+            0.03, 0.95, title, transform=ax.transAxes, fontsize=12)
+        self.note = ax.text2D(
+            0.5,
+            0.5,
+            '',
+            transform=ax.transAxes,
+            fontsize=14,
+            ha='center',
+            color='grey')
+
+    def render(self,
+               keypoints_3d: Optional[np.ndarray],
+               frame_idx: int = 0,
+               title: Optional[str] = None) -> np.ndarray:
+        """Render one skeleton.
+
+        Args:
+            keypoints_3d (np.ndarray | None): ``(K, 3)`` root-relative
+                keypoints in camera axes, or None for an empty view with a
+                "no person" note.
+            frame_idx (int): Frame index; sets the azimuth
+                ``azim + frame_idx * azim_step``. Defaults to 0.
+            title (str, optional): Replaces the title.
+
+        Returns:
+            np.ndarray: ``(height, width, 3)`` uint8 RGB image.
+        """
+        if keypoints_3d is None:
+            for line in self.lines:
+                line.set_visible(False)
+            self.note.set_text('no person')
+        else:
+            kpts = np.asarray(keypoints_3d, dtype=np.float64)
+            # camera (x right, y down, z forward) -> plot (x, z, -y)
+            px, py, pz = kpts[:, 0], kpts[:, 2], -kpts[:, 1]
+            for line, (a, b) in zip(self.lines, self.links):
+                line.set_data_3d([px[a], px[b]], [py[a], py[b]],
+                                 [pz[a], pz[b]])
+                line.set_visible(True)
+            self.note.set_text('')
+        if title is not None:
+            self.title.set_text(title)
+        self.ax.view_init(
+            elev=self.elev, azim=self.azim + frame_idx * self.azim_step)
+        self.canvas.draw()
+        rgb = np.asarray(self.canvas.buffer_rgba())[..., :3]
+        if rgb.shape[:2] != (self.height, self.width):
+            # figure sizes in inches can round to one pixel less or more
+            import cv2
+            rgb = cv2.resize(rgb, (self.width, self.height))
+        return np.ascontiguousarray(rgb)
+
+    def close(self) -> None:
+        """Free the figure."""
+        self.fig.clear()

@@ -1,0 +1,32 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+"""Shared pytest set-up: one torch thread, offline hubs, shared sample data."""
+import os
+import os.path as osp
+
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DATA = os.environ.get(
+    'MMLPOSE_SHARED_DATA',
+    osp.join(osp.dirname(REPO_ROOT), 'shared', 'data', 'mmpose_samples'))
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> str:
+    """Folder of mmpose's sample data (H36M, MPI-INF-3DHP, Panoptic)."""
+    if not osp.isdir(SHARED_DATA):
+        pytest.skip(f'shared sample data not found at {SHARED_DATA}')
+    return SHARED_DATA
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _register_modules():
+    from mmlpose.utils import register_all_modules
+    register_all_modules()

@@ -1,0 +1,40 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+"""Shared set-up of tools/train.py and tools/test.py."""
+import os
+import os.path as osp
+import sys
+
+# Allow running the tools from a checkout without installing the package.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402,F401
+
+
+def load_config(path: str, cfg_options=None, launcher: str = 'none'):
+    """Load a config with overrides, picking gloo when no GPU is present."""
+    if not osp.isfile(path):
+        raise SystemExit(f'error: config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if not torch.cuda.is_available():
+        env_cfg = cfg.setdefault('env_cfg', {})
+        env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return cfg
+
+
+def set_work_dir(cfg, work_dir, config_path: str) -> None:
+    """``--work-dir`` > ``cfg.work_dir`` > ``work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
+
+
+def setup_local_rank(local_rank: int) -> None:
+    """Export LOCAL_RANK for launchers that pass ``--local-rank``."""
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(local_rank)
