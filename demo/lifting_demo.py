@@ -19,6 +19,7 @@ import os
 import os.path as osp
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
@@ -27,15 +28,17 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from mmlpose.apis.inference import init_lifter, lift_sequence  # noqa: E402
-from mmlpose.apis.pose2d import (H36M_JOINT_NAMES,  # noqa: E402
-                                 MediaPipePose2D, fill_missing_frames)
+from mmlpose.apis import H36M_JOINT_NAMES  # noqa: E402
+from mmlpose.apis import MediaPipePose2D  # noqa: E402
+from mmlpose.apis import fill_missing_frames  # noqa: E402
+from mmlpose.apis import init_lifter, lift_sequence  # noqa: E402
 
 DEFAULT_CONFIG = 'configs/mixste/mixste_tiny-27frm_1xb32-60e_deepmimic.py'
 DEFAULT_CHECKPOINT = 'checkpoints/mixste_tiny_deepmimic.pth'
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 SPORTS2D_HINT = 'pip install sports2d==0.8.34 --no-deps'
 SECONDS_PER_TURN = 12.  # the 3D view turns once in this many seconds
+ONCE_STAGES = ('load lifter', )  # not per frame: no fps
 
 
 class DemoError(Exception):
@@ -49,8 +52,8 @@ def sports2d_demo_video() -> str:
     if spec is None or not spec.submodule_search_locations:
         raise DemoError('no input given and sports2d, which ships the '
                         f'default clip, is not installed: {SPORTS2D_HINT}')
-    path = osp.join(list(spec.submodule_search_locations)[0], 'Demo',
-                    'demo.mp4')
+    path = osp.join(
+        list(spec.submodule_search_locations)[0], 'Demo', 'demo.mp4')
     if not osp.isfile(path):
         raise DemoError(f'the sports2d package has no demo clip at {path}')
     return path
@@ -153,8 +156,7 @@ def _round(array: Optional[np.ndarray], ndigits: int) -> Optional[list]:
 
 
 def _frame_records(keypoints_2d: np.ndarray, scores: np.ndarray,
-                   keypoints_3d: np.ndarray,
-                   valid: np.ndarray) -> List[dict]:
+                   keypoints_3d: np.ndarray, valid: np.ndarray) -> List[dict]:
     records = []
     for i, ok in enumerate(valid):
         records.append(
@@ -166,9 +168,8 @@ def _frame_records(keypoints_2d: np.ndarray, scores: np.ndarray,
     return records
 
 
-def _write_json(path: str, source_key: str, source: str,
-                fps: Optional[float], size: Tuple[int, int],
-                records: List[dict]) -> None:
+def _write_json(path: str, source_key: str, source: str, fps: Optional[float],
+                size: Tuple[int, int], records: List[dict]) -> None:
     w, h = size
     result = {
         source_key: source,
@@ -219,7 +220,7 @@ class _Composer:
                         1.5, (0, 0, 255), 3, cv2.LINE_AA)
         panel = self.renderer.render(
             keypoints_3d, idx, title=f'3D  frame {idx}')
-        out[:, self.width:] = panel[:, :, ::-1]
+        out[:, self.width:] = cv2.cvtColor(panel, cv2.COLOR_RGB2BGR)
         return out
 
 
@@ -231,16 +232,19 @@ def _stage(times: Dict[str, float], name: str, start: float) -> float:
 
 def _print_speed(times: Dict[str, float], num_frames: int,
                  total: float) -> None:
+    """Seconds and frames per second of each stage and overall."""
     print(f'{"stage":<14}{"frames":>8}{"seconds":>10}{"fps":>10}')
     for name, secs in list(times.items()) + [('overall', total)]:
-        fps = num_frames / secs if secs > 0 else float('inf')
-        print(f'{name:<14}{num_frames:>8}{secs:>10.2f}{fps:>10.1f}')
+        if name in ONCE_STAGES:
+            print(f'{name:<14}{"-":>8}{secs:>10.2f}{"-":>10}')
+            continue
+        fps = f'{num_frames / secs:.1f}' if secs > 0 else '-'
+        print(f'{name:<14}{num_frames:>8}{secs:>10.2f}{fps:>10}')
 
 
-def _lift(args: argparse.Namespace, keypoints: np.ndarray,
-          scores: np.ndarray, valid: np.ndarray,
-          size: Tuple[int, int], config: str, checkpoint: str,
-          times: Dict[str, float]) -> np.ndarray:
+def _lift(args: argparse.Namespace, keypoints: np.ndarray, scores: np.ndarray,
+          valid: np.ndarray, size: Tuple[int, int], config: str,
+          checkpoint: str, times: Dict[str, float]) -> np.ndarray:
     t = time.perf_counter()
     model = init_lifter(config, checkpoint, device=args.device)
     filled = fill_missing_frames(keypoints, valid)
@@ -279,8 +283,8 @@ def run_video(args: argparse.Namespace, path: str, config: str,
                 frame = cv2.resize(frame, size)
             result = pose2d(frame)
             valid.append(result is not None)
-            kpts, kpt_scores = result if result is not None else (
-                np.full((17, 2), np.nan, np.float32), np.zeros(17, np.float32))
+            kpts, kpt_scores = result if result is not None else (np.full(
+                (17, 2), np.nan, np.float32), np.zeros(17, np.float32))
             keypoints.append(kpts)
             scores.append(kpt_scores)
             bar.update()
@@ -336,19 +340,29 @@ def _write_video(src: str, dst: str, fps: float, size: Tuple[int, int],
     if not writer.isOpened():
         raise DemoError(f'cannot write video {dst} (mp4v codec missing?)')
     written = 0
+    # cv2 encodes in a second thread (it releases the GIL) while matplotlib
+    # draws the next frame
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = None
     try:
         t = time.perf_counter()
         frames = _read_frames(src, num_frames)
         for i, frame in enumerate(
                 tqdm(frames, total=num_frames, desc='render', unit='frame')):
             ok = valid[i]
-            writer.write(
-                composer(frame, i, keypoints[i] if ok else None,
-                         scores[i] if ok else None,
-                         keypoints_3d[i] if ok else None))
+            canvas = composer(frame, i, keypoints[i] if ok else None,
+                              scores[i] if ok else None,
+                              keypoints_3d[i] if ok else None)
+            if pending is not None:
+                pending.result()
+                written += 1
+            pending = pool.submit(writer.write, canvas)
+        if pending is not None:
+            pending.result()
             written += 1
         t = _stage(times, 'render+write', t)
     finally:
+        pool.shutdown()
         writer.release()
         composer.renderer.close()
     cap = cv2.VideoCapture(dst)
@@ -428,9 +442,11 @@ def run(args: argparse.Namespace) -> dict:
 def main(argv: Optional[List[str]] = None) -> dict:
     """Entry point; every expected failure ends in a one-line
     ``SystemExit('error: ...')``."""
-    # quieter MediaPipe / TFLite start-up logs
+    # quieter MediaPipe / TFLite start-up logs; FFmpeg's own messages on
+    # unreadable files are replaced by the demo's one-line error
     os.environ.setdefault('GLOG_minloglevel', '2')
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
     args = parse_args(argv)
     try:
         return run(args)

@@ -30,3 +30,25 @@ def shared_data() -> str:
 def _register_modules():
     from mmlpose.utils import register_all_modules
     register_all_modules()
+
+
+@pytest.fixture(scope='session')
+def deepmimic_root(tmp_path_factory) -> str:
+    """The DeepMimic mini set, converted once per test session (shared by
+    xdist workers through a file lock)."""
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp().parent
+    root = base / 'deepmimic'
+    with FileLock(str(base / 'deepmimic.lock')):
+        if not (root / 'annotation_body3d' / 'cameras.pkl').exists():
+            subprocess.run([
+                sys.executable,
+                osp.join(REPO_ROOT, 'tools', 'dataset_converters',
+                         'deepmimic_to_h36m.py'), '--out-dir',
+                str(root)
+            ], check=True, capture_output=True)
+    return str(root)

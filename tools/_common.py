@@ -7,21 +7,19 @@ import sys
 # Allow running the tools from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402,F401
 
 
 def load_config(path: str, cfg_options=None, launcher: str = 'none'):
-    """Load a config with overrides, picking gloo when no GPU is present."""
+    """Load a config with overrides; set up gloo when no GPU is present."""
     if not osp.isfile(path):
         raise SystemExit(f'error: config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
-    if not torch.cuda.is_available():
-        env_cfg = cfg.setdefault('env_cfg', {})
-        env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    from mmlpose.engine import setup_cpu_distributed
+    setup_cpu_distributed(cfg)
     return cfg
 
 

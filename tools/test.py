@@ -7,6 +7,7 @@ import os.path as osp
 from _common import DictAction, load_config, set_work_dir, setup_local_rank
 from mmengine.runner import Runner
 
+from mmlpose.engine import teardown_distributed
 from mmlpose.utils import register_all_modules
 
 
@@ -58,8 +59,13 @@ def main():
                                                   (list, tuple)) else [
                                                       evaluator]
         cfg.test_evaluator = evaluator + [dump_metric]
-    runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    try:
+        runner = Runner.from_cfg(cfg)
+        metrics = runner.test()
+    except FileNotFoundError as e:  # missing data root, annotation, ...
+        raise SystemExit(f'error: {e}') from None
+    finally:
+        teardown_distributed()
     if metrics:
         width = max(len(k) for k in metrics)
         print('\n'.join(f'{k:<{width}}  {v:.2f}' if isinstance(v, float)

@@ -5,6 +5,7 @@ import argparse
 from _common import DictAction, load_config, set_work_dir, setup_local_rank
 from mmengine.runner import Runner
 
+from mmlpose.engine import teardown_distributed
 from mmlpose.utils import register_all_modules
 
 
@@ -84,8 +85,13 @@ def main():
     register_all_modules(init_default_scope=False)
     cfg = merge_args(load_config(args.config, args.cfg_options,
                                  args.launcher), args)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    except FileNotFoundError as e:  # missing data root, annotation, ...
+        raise SystemExit(f'error: {e}') from None
+    finally:
+        teardown_distributed()
 
 
 if __name__ == '__main__':

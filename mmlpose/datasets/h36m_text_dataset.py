@@ -4,7 +4,6 @@ import os.path as osp
 import re
 from typing import Optional, Tuple
 
-import numpy as np
 from mmpose.datasets.datasets.body3d import Human36mDataset
 
 from mmlpose.registry import DATASETS
@@ -22,10 +21,17 @@ def action_to_text(action: str) -> str:
     return ' '.join(words.lower().split())
 
 
+# Human3.6M spells two of its 15 classes differently across subjects.
+H36M_ACTION_ALIASES = {'TakingPhoto': 'Photo', 'WalkingDog': 'WalkDog'}
+
+
 def action_category(action: str) -> str:
     """Action class from a sequence's action name: ``'WalkDog_1'`` ->
-    ``'WalkDog'``, ``'Directions 1'`` -> ``'Directions'``."""
-    return re.sub(r'[_ ]?\d+$', '', action.strip())
+    ``'WalkDog'``, ``'Directions 1'`` -> ``'Directions'``; the H36M
+    variants ``'TakingPhoto'`` and ``'WalkingDog'`` map to ``'Photo'`` and
+    ``'WalkDog'``."""
+    category = re.sub(r'[_ ]?\d+$', '', action.strip())
+    return H36M_ACTION_ALIASES.get(category, category)
 
 
 def resolve_path(path: str, data_root: Optional[str]) -> str:
@@ -42,6 +48,19 @@ def check_exists(path: str, what: str, data_root: Optional[str]) -> None:
                                 f'(needed for the {what})')
     if not osp.exists(path):
         raise FileNotFoundError(f'{what} not found: {path}')
+
+
+def check_keypoint_shapes(ann_data, num_keypoints: int, ann_file: str) -> None:
+    """Raise a one-line ``ValueError`` naming the field when ``S`` or
+    ``part`` of an annotation npz is not (N, K, 4) / (N, K, 3)."""
+    for key, dims in (('S', 4), ('part', 3)):
+        if key not in ann_data.files:
+            continue
+        shape = ann_data[key].shape
+        if len(shape) != 3 or shape[1:] != (num_keypoints, dims):
+            raise ValueError(
+                f'{ann_file}: field "{key}" has shape {shape}, expected '
+                f'(N, {num_keypoints}, {dims})')
 
 
 @DATASETS.register_module()
@@ -77,18 +96,6 @@ class Human36mTextDataset(Human36mDataset):
         self._ann_file_path = resolve_path(ann_file, data_root)
         super().__init__(ann_file=ann_file, **kwargs)
 
-    def _load_ann_file(self, ann_file: str) -> dict:
-        super()._load_ann_file(ann_file)
-        num_keypoints = self.metainfo['num_keypoints']
-        for key, dims in (('S', 4), ('part', 3)):
-            if key not in self.ann_data.files:
-                continue
-            shape = self.ann_data[key].shape
-            if len(shape) != 3 or shape[1:] != (num_keypoints, dims):
-                raise ValueError(
-                    f'{ann_file}: field "{key}" has shape {shape}, expected '
-                    f'(N, {num_keypoints}, {dims})')
-
     def _frame_action(self, frame_idx: int, imgname: str) -> str:
         if 'action' in self.ann_data.files:
             return str(self.ann_data['action'][frame_idx])
@@ -104,6 +111,9 @@ class Human36mTextDataset(Human36mDataset):
                 f'not found in {self.camera_param_file}') from None
 
     def _load_annotations(self) -> Tuple[list, list]:
+        # checked here, as the metainfo is not parsed yet in _load_ann_file
+        check_keypoint_shapes(self.ann_data, self.metainfo['num_keypoints'],
+                              self._ann_file_path)
         instance_list, image_list = super()._load_annotations()
         imgnames = self.ann_data['imgname']
         for instance in instance_list:

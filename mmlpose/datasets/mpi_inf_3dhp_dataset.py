@@ -9,7 +9,8 @@ import numpy as np
 from mmpose.datasets.datasets import BaseMocapDataset
 
 from mmlpose.registry import DATASETS
-from .h36m_text_dataset import check_exists, resolve_path
+from .h36m_text_dataset import (check_exists, check_keypoint_shapes,
+                                resolve_path)
 
 
 def mmpose_dataset_cfg(name: str) -> str:
@@ -87,8 +88,8 @@ class MPIINF3DHPDataset(BaseMocapDataset):
                 f'unsupported keypoint_2d_src "{keypoint_2d_src}", expected '
                 f'one of {sorted(self.SUPPORTED_keypoint_2d_src)}')
         data_root = kwargs.get('data_root')
-        check_exists(
-            resolve_path(ann_file, data_root), 'annotation file', data_root)
+        self._ann_file_path = resolve_path(ann_file, data_root)
+        check_exists(self._ann_file_path, 'annotation file', data_root)
         if camera_param_file:
             check_exists(
                 resolve_path(camera_param_file, data_root),
@@ -122,18 +123,6 @@ class MPIINF3DHPDataset(BaseMocapDataset):
         -> ``'S4_Seq2_Cam0'``, ``'TS1_002001.jpg'`` -> ``'TS1'``."""
         stem = osp.splitext(osp.basename(str(imgname)))[0]
         return stem.rsplit('_', 1)[0]
-
-    def _load_ann_file(self, ann_file: str) -> None:
-        super()._load_ann_file(ann_file)
-        num_keypoints = self.metainfo['num_keypoints']
-        for key, dims in (('S', 4), ('part', 3)):
-            if key not in self.ann_data.files:
-                continue
-            shape = self.ann_data[key].shape
-            if len(shape) != 3 or shape[1:] != (num_keypoints, dims):
-                raise ValueError(
-                    f'{ann_file}: field "{key}" has shape {shape}, expected '
-                    f'(N, {num_keypoints}, {dims})')
 
     def _video_sequences(self, ids: List[int]) -> List[List[int]]:
         """Frame-index samples of one video (frame indices ``ids``)."""
@@ -173,6 +162,8 @@ class MPIINF3DHPDataset(BaseMocapDataset):
                 f'in {self.camera_param_file}') from None
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
+        check_keypoint_shapes(self.ann_data, self.metainfo['num_keypoints'],
+                              self._ann_file_path)
         instance_list, image_list = super()._load_annotations()
         if self.keypoint_2d_src == 'detection':
             kpts_2d = np.load(self.keypoint_2d_det_file).astype(np.float32)

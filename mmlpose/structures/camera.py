@@ -23,11 +23,13 @@ def _like(param, ref: Array, vector: bool = True) -> Array:
     """
     if isinstance(ref, torch.Tensor):
         out = torch.as_tensor(
-            np.asarray(param) if not isinstance(param, torch.Tensor) else
-            param, dtype=ref.dtype, device=ref.device)
+            np.asarray(param)
+            if not isinstance(param, torch.Tensor) else param,
+            dtype=ref.dtype,
+            device=ref.device)
     else:
-        out = np.asarray(param, dtype=ref.dtype if ref.dtype.kind == 'f'
-                         else np.float64)
+        out = np.asarray(
+            param, dtype=ref.dtype if ref.dtype.kind == 'f' else np.float64)
     if vector and out.ndim == 2 and out.shape[-1] == 1:
         out = out.reshape(-1)
     return out
@@ -109,15 +111,15 @@ def project_points(points_cam: Array,
             p = _like(p, points_cam)
             tan = p[0] * y + p[1] * x
             xy = _stack([
-                x * (factor + tan) + p[1] * r2,
-                y * (factor + tan) + p[0] * r2
+                x * (factor + tan) + p[1] * r2, y * (factor + tan) + p[0] * r2
             ], points_cam)
         else:
             xy = xy * factor[..., None]
     return xy * _like(f, points_cam) + _like(c, points_cam)
 
 
-def project_world_points(points: Array, camera: dict,
+def project_world_points(points: Array,
+                         camera: dict,
                          distort: bool = True) -> Array:
     """Project world-frame points with an mmpose camera dict.
 

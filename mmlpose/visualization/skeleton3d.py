@@ -6,16 +6,15 @@ import numpy as np
 
 # (joint, joint) pairs of the H36M skeleton.
 H36M_LINKS = ((0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (0, 7), (7, 8),
-              (8, 9), (9, 10), (8, 11), (11, 12), (12, 13), (8, 14),
-              (14, 15), (15, 16))
+              (8, 9), (9, 10), (8, 11), (11, 12), (12, 13), (8, 14), (14, 15),
+              (15, 16))
 # Side of each joint: 'L' (person's left), 'R' (right) or 'C' (centre).
 H36M_JOINT_SIDES = 'CRRRLLLCCCCLLLRRR'
 # RGB colours of the sides.
 SIDE_COLORS = dict(L=(30, 144, 255), R=(255, 69, 0), C=(50, 205, 50))
 
 
-def link_side(link: Tuple[int, int],
-              sides: str = H36M_JOINT_SIDES) -> str:
+def link_side(link: Tuple[int, int], sides: str = H36M_JOINT_SIDES) -> str:
     """Side of a link: a limb takes its side, the trunk is the centre."""
     a, b = (sides[j] for j in link)
     if a == b or b == 'C':
@@ -112,8 +111,8 @@ class Skeleton3DRenderer:
         self.elev, self.azim, self.azim_step = elev, azim, azim_step
         self.links = tuple(links)
         dpi = 100
-        self.fig = Figure(figsize=(self.width / dpi, self.height / dpi),
-                          dpi=dpi)
+        self.fig = Figure(
+            figsize=(self.width / dpi, self.height / dpi), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_subplot(projection='3d')
         self.fig.subplots_adjust(left=0, right=1, bottom=0, top=1)

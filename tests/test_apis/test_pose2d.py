@@ -40,19 +40,28 @@ def test_blazepose_to_h36m():
     assert scores[0] == pytest.approx(23.5 / 40)
     # person's left/right kept, copied one to one
     for h36m, bp in dict(
-            left_hip=23, right_hip=24, left_knee=25, right_knee=26,
-            left_foot=27, right_foot=28, left_shoulder=11,
-            right_shoulder=12, left_elbow=13, right_elbow=14, left_wrist=15,
-            right_wrist=16, neck_base=0).items():
+            left_hip=23,
+            right_hip=24,
+            left_knee=25,
+            right_knee=26,
+            left_foot=27,
+            right_foot=28,
+            left_shoulder=11,
+            right_shoulder=12,
+            left_elbow=13,
+            right_elbow=14,
+            left_wrist=15,
+            right_wrist=16).items():
         np.testing.assert_array_equal(kpts[named[h36m]], lm[bp, :2])
         assert scores[named[h36m]] == pytest.approx(lm[bp, 2])
     thorax = (lm[11, :2] + lm[12, :2]) / 2
     np.testing.assert_allclose(kpts[8], thorax)
     np.testing.assert_allclose(kpts[7], (kpts[0] + thorax) / 2)
     ears = (lm[7, :2] + lm[8, :2]) / 2
+    np.testing.assert_allclose(kpts[9], ears)
     np.testing.assert_allclose(
         kpts[10], ears + HEAD_TOP_RATIO * (ears - thorax), rtol=1e-6)
-    assert scores[10] == pytest.approx(7.5 / 40)
+    assert scores[9] == scores[10] == pytest.approx(7.5 / 40)
 
     with pytest.raises(ValueError):
         blazepose_to_h36m(np.zeros((17, 3)))
@@ -103,7 +112,7 @@ def test_mediapipe_pose2d():
             assert scores[j] > 0.5
         # facing the camera: the person's left shoulder is on image right
         assert kpts[11, 0] > kpts[14, 0]
-        # the head is above the nose, the nose above the thorax
+        # head top above the head centre, above the thorax
         assert kpts[10, 1] < kpts[9, 1] < kpts[8, 1]
 
         assert pose2d(np.zeros((480, 640, 3), np.uint8)) is None

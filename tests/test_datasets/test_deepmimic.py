@@ -1,27 +1,28 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """DeepMimic clips -> H36M npz converter (needs pybullet's data files)."""
+import importlib.util
 import os.path as osp
 import pickle
-import subprocess
+import runpy
 import sys
 
 import numpy as np
 import pytest
+from mmpose.utils.camera import SimpleCamera
 
-pytest.importorskip('pybullet_data')
+from mmlpose.datasets.converters import deepmimic as dm
+from mmlpose.registry import DATASETS
+from mmlpose.structures.camera import (camera_to_world, project_points,
+                                       world_to_camera)
 
-from mmpose.utils.camera import SimpleCamera  # noqa: E402
-
-from mmlpose.datasets.converters import deepmimic as dm  # noqa: E402
-from mmlpose.registry import DATASETS  # noqa: E402
-from mmlpose.structures.camera import (camera_to_world,  # noqa: E402
-                                       project_points, world_to_camera)
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec('pybullet_data') is None,
+    reason='pybullet (DeepMimic clips) is not installed')
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# (parent, child) H36M joints; every one lies within one rigid humanoid link
-BONES = ((0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (0, 7), (7, 8),
-         (8, 9), (9, 10), (8, 11), (11, 12), (12, 13), (8, 14), (14, 15),
-         (15, 16))
+# H36M skeleton parents; every bone lies within one rigid humanoid link
+PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
+BONES = [(p, c) for c, p in enumerate(PARENTS) if p >= 0]
 
 
 @pytest.fixture(scope='module')
@@ -39,16 +40,20 @@ def converted(tmp_path_factory):
     out_dir = str(tmp_path_factory.mktemp('deepmimic'))
     counts = dm.convert_deepmimic(out_dir)
     ann_dir = osp.join(out_dir, 'annotation_body3d')
-    data = {s: dict(np.load(osp.join(ann_dir, f'deepmimic_{s}.npz')))
-            for s in ('train', 'test')}
+    data = {
+        s: dict(np.load(osp.join(ann_dir, f'deepmimic_{s}.npz')))
+        for s in ('train', 'test')
+    }
     with open(osp.join(ann_dir, 'cameras.pkl'), 'rb') as f:
         cameras = pickle.load(f)
     return out_dir, counts, data, cameras
 
 
 def test_clip_layout_and_resampling(clips):
-    assert {'walk', 'run', 'spinkick', 'dance_a', 'getup_faceup',
-            'walk_forward', 'turn_left1'} <= set(clips)
+    assert {
+        'walk', 'run', 'spinkick', 'dance_a', 'getup_faceup', 'walk_forward',
+        'turn_left1'
+    } <= set(clips)
     assert 'laikago_walk' not in clips  # a quadruped, other frame layout
     raw = dm.load_clip(clips['turn_left0'])  # frames exactly 1/30 s apart
     assert raw.rotations['chest'].shape == (38, 4)
@@ -57,8 +62,8 @@ def test_clip_layout_and_resampling(clips):
     np.testing.assert_allclose(same.root_pos, raw.root_pos, atol=1e-9)
     half = dm.resample_motion(raw, fps=60)
     np.testing.assert_allclose(np.diff(half.times), 1 / 60)
-    np.testing.assert_allclose(half.root_pos[1],
-                               raw.root_pos[:2].mean(0), atol=1e-9)
+    np.testing.assert_allclose(
+        half.root_pos[1], raw.root_pos[:2].mean(0), atol=1e-9)
     np.testing.assert_allclose(
         np.linalg.norm(half.rotations['neck'], axis=-1), 1., atol=1e-9)
 
@@ -70,7 +75,8 @@ def test_bones_are_rigid(clips, humanoid):
         lengths = np.stack([
             np.linalg.norm(joints[:, a] - joints[:, b], axis=-1)
             for a, b in BONES
-        ], axis=1)
+        ],
+                           axis=1)
         assert lengths.std(axis=0).max() < 1e-9
         np.testing.assert_allclose(lengths[:, 1], thigh)
         np.testing.assert_allclose(lengths[:, 4], thigh)
@@ -102,15 +108,15 @@ def test_cameras(converted):
         np.testing.assert_allclose(cam['c'], [[500.], [500.]])
         # the look-at point lands on the principal point
         np.testing.assert_allclose(
-            project_points(world_to_camera(target, R, T), cam['f'],
-                           cam['c']), [500., 500.], atol=1e-9)
+            project_points(world_to_camera(target, R, T), cam['f'], cam['c']),
+            [500., 500.],
+            atol=1e-9)
         # X_cam = R.T @ (X_world - T), and back
         pts = np.random.default_rng(0).normal(size=(5, 3))
         np.testing.assert_allclose(
             world_to_camera(pts, R, T), (R.T @ (pts - T.T).T).T, atol=1e-12)
         np.testing.assert_allclose(
-            camera_to_world(world_to_camera(pts, R, T), R, T), pts,
-            atol=1e-12)
+            camera_to_world(world_to_camera(pts, R, T), R, T), pts, atol=1e-12)
     for arrays in data.values():
         assert arrays['S'][..., 2].min() > 1.  # everyone in front
         assert arrays['part'][..., :2].min() >= 0
@@ -126,8 +132,8 @@ def test_s_and_part_match_world(converted, clips, humanoid):
     assert len(rows) == len(world)
     cam = cameras[('DM', 'cam03')]
     S, part = train['S'][rows], train['part'][rows]
-    np.testing.assert_allclose(S[..., :3], world_to_camera(
-        world, cam['R'], cam['T']), atol=1e-5)
+    np.testing.assert_allclose(
+        S[..., :3], world_to_camera(world, cam['R'], cam['T']), atol=1e-5)
     assert np.all(S[..., 3] == 1) and np.all(part[..., 2] == 1)
     # mmpose's own camera model agrees (R camera-to-world, T centre)
     simple = SimpleCamera(cam)
@@ -138,14 +144,13 @@ def test_s_and_part_match_world(converted, clips, humanoid):
     # pinhole by hand on one point: u = fx * X / Z + cx, v = fy * Y / Z + cy
     X, Y, Z = S[5, 10, :3]
     (fx, fy), (cx, cy) = cam['f'][:, 0], cam['c'][:, 0]
-    np.testing.assert_allclose(part[5, 10, :2],
-                               [fx * X / Z + cx, fy * Y / Z + cy], rtol=1e-5)
+    np.testing.assert_allclose(
+        part[5, 10, :2], [fx * X / Z + cx, fy * Y / Z + cy], rtol=1e-5)
     # H36M-style boxes
     lo, hi = part[..., :2].min(1), part[..., :2].max(1)
-    np.testing.assert_allclose(train['center'][rows], (lo + hi) / 2,
-                               atol=1e-3)
-    np.testing.assert_allclose(train['scale'][rows],
-                               1.2 * (hi - lo).max(1) / 200, rtol=1e-5)
+    np.testing.assert_allclose(train['center'][rows], (lo + hi) / 2, atol=1e-3)
+    np.testing.assert_allclose(
+        train['scale'][rows], 1.2 * (hi - lo).max(1) / 200, rtol=1e-5)
 
 
 def test_splits_and_actions(converted):
@@ -171,8 +176,9 @@ def test_splits_and_actions(converted):
             np.testing.assert_array_equal(frame[a:b], np.arange(1, b - a + 1))
         seqs[split] = {s.split('.')[0] for s in seq}
     assert not seqs['train'] & seqs['test']
-    text = dict(zip([osp.basename(x).split('.')[0] for x in
-                     data['test']['imgname']], data['test']['action']))
+    text = dict(
+        zip([osp.basename(x).split('.')[0] for x in data['test']['imgname']],
+            data['test']['action']))
     assert text['DM_SpinKick'] == 'spin kick'
     assert text['DM_GetupFacedown'] == 'get up face down'
     assert text['DM_DanceB'] == 'dance b'
@@ -190,6 +196,8 @@ def test_loads_as_h36m_text_dataset(converted):
             multiple_target=27,
             pipeline=[]))
     assert len(dataset) > 0
+    id2name = dataset.metainfo['keypoint_id2name']
+    assert tuple(id2name[i] for i in range(17)) == dm.H36M_JOINT_NAMES
     texts = set()
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
@@ -202,7 +210,7 @@ def test_loads_as_h36m_text_dataset(converted):
     assert walk['camera_param']['w'] == 1000
 
 
-def test_missing_inputs(tmp_path):
+def test_missing_inputs(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match='motion folder not found'):
         dm.convert_deepmimic(str(tmp_path), motion_dir=str(tmp_path / 'no'))
     with pytest.raises(FileNotFoundError, match='no humanoid3d_'):
@@ -211,10 +219,12 @@ def test_missing_inputs(tmp_path):
         dm.load_humanoid(str(tmp_path / 'humanoid.urdf'))
     script = osp.join(REPO_ROOT, 'tools', 'dataset_converters',
                       'deepmimic_to_h36m.py')
-    proc = subprocess.run(
-        [sys.executable, script, '--out-dir', str(tmp_path),
-         '--motion-dir', str(tmp_path / 'no')],
-        capture_output=True, text=True)
-    assert proc.returncode == 1
-    assert proc.stderr.strip() == (
+    monkeypatch.setattr(sys, 'argv', [
+        script, '--out-dir',
+        str(tmp_path), '--motion-dir',
+        str(tmp_path / 'no')
+    ])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_path(script, run_name='__main__')
+    assert exc.value.code == (
         f'error: DeepMimic motion folder not found: {tmp_path / "no"}')

@@ -28,8 +28,12 @@ def lifting_pipeline(root_index: int = 0) -> list:
     ]
 
 
-def write_copies(src: str, dst: str, rows: list, imgnames: list,
-                 num_keypoints: int = 17, **extra) -> str:
+def write_copies(src: str,
+                 dst: str,
+                 rows: list,
+                 imgnames: list,
+                 num_keypoints: int = 17,
+                 **extra) -> str:
     """Write an npz whose frames copy ``src`` frames ``rows`` under new
     image names (to build longer or broken sequences from the samples)."""
     data = np.load(src)
@@ -58,6 +62,8 @@ def build(root, ann_file=ANN, **kwargs):
 def test_action_helpers():
     assert action_category('WalkDog_1') == 'WalkDog'
     assert action_category('Directions 1') == 'Directions'
+    assert action_category('TakingPhoto_1') == 'Photo'
+    assert action_category('WalkingDog') == 'WalkDog'
     assert action_to_text('SittingDown') == 'sitting down'
     assert action_to_text('Directions_1') == 'directions'
 
@@ -134,11 +140,14 @@ def test_errors(h36m_root, tmp_path):
                        h36m_names('S12_Directions_1.54138969', [1]))
     with pytest.raises(KeyError) as exc:
         build(h36m_root, ann_file=ann)
-    msg = str(exc.value)
+    msg = exc.value.args[0]
     assert "('S12', '54138969')" in msg and 'cameras.pkl' in msg
     assert '\n' not in msg
 
-    ann = write_copies(src, str(tmp_path / 'j16.npz'), [0, 1, 2, 3],
-                       list(np.load(src)['imgname']), num_keypoints=16)
+    ann = write_copies(
+        src,
+        str(tmp_path / 'j16.npz'), [0, 1, 2, 3],
+        list(np.load(src)['imgname']),
+        num_keypoints=16)
     with pytest.raises(ValueError, match=r'field "S" has shape \(4, 16, 4\)'):
         build(h36m_root, ann_file=ann)

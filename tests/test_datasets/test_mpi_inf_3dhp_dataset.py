@@ -8,8 +8,7 @@ from mmpose.datasets import Human36mDataset
 from mmlpose.datasets import MPIINF3DHPDataset
 from mmlpose.registry import DATASETS
 
-from test_h36m_text_dataset import (h36m_names, lifting_pipeline,
-                                    write_copies)
+from test_h36m_text_dataset import (h36m_names, lifting_pipeline, write_copies)
 
 
 @pytest.fixture
@@ -127,11 +126,14 @@ def test_errors(root, tmp_path):
                        ['S9_Seq9_Cam9_000001.jpg'])
     with pytest.raises(KeyError) as exc:
         build(root, ann_file=ann)
-    msg = str(exc.value)
+    msg = exc.value.args[0]
     assert "'S9_Seq9_Cam9'" in msg and 'cameras_train.pkl' in msg
     assert '\n' not in msg
 
-    ann = write_copies(src, str(tmp_path / 'j16.npz'), [0, 1],
-                       list(np.load(src)['imgname']), num_keypoints=16)
+    ann = write_copies(
+        src,
+        str(tmp_path / 'j16.npz'), [0, 1],
+        list(np.load(src)['imgname']),
+        num_keypoints=16)
     with pytest.raises(ValueError, match=r'field "S" has shape \(2, 16, 4\)'):
         build(root, ann_file=ann)

@@ -51,10 +51,10 @@ def vp3d(shared_data, tmp_path):
                 for c in H36M_CAMERA_IDS
             ]
             if s == subj:
-                views[H36M_CAMERA_IDS.index(camera)][0] = data['part'][i, :, :2]
-            pos2d.setdefault(s, {})[vp_action] = [
-                v.astype(np.float32) for v in views
-            ]
+                views[H36M_CAMERA_IDS.index(camera)][0] = data['part'][
+                    i, :, :2]
+            pos2d.setdefault(
+                s, {})[vp_action] = [v.astype(np.float32) for v in views]
         expected[(subj, action, camera)] = i
     meta = dict(
         layout_name='h36m',
@@ -87,23 +87,22 @@ def test_round_trip(vp3d):
                                     vp3d['camera_file'], vp3d['out_dir'])
     assert sorted(written) == ['test', 'train']
     train = np.load(written['train'])
-    assert set(train.files) == {
-        'imgname', 'center', 'scale', 'part', 'S', 'action'
-    }
+    assert set(
+        train.files) == {'imgname', 'center', 'scale', 'part', 'S', 'action'}
     # 4 sequences x 4 cameras x 3 frames
-    assert train['S'].shape == (48, 17, 4) and train['part'].shape == (48,
-                                                                       17, 3)
+    assert train['S'].shape == (48, 17, 4) and train['part'].shape == (48, 17,
+                                                                       3)
     data = vp3d['data']
     names = list(train['imgname'])
     for (subj, action, camera), i in vp3d['expected'].items():
         j = names.index(h36m_imgname(subj, action, camera, 0))
         np.testing.assert_allclose(train['S'][j], data['S'][i], atol=1e-5)
-        np.testing.assert_allclose(train['part'][j], data['part'][i],
-                                   atol=1e-3)
-        np.testing.assert_allclose(train['center'][j], data['center'][i],
-                                   atol=1e-3)
-        np.testing.assert_allclose(train['scale'][j], data['scale'][i],
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            train['part'][j], data['part'][i], atol=1e-3)
+        np.testing.assert_allclose(
+            train['center'][j], data['center'][i], atol=1e-3)
+        np.testing.assert_allclose(
+            train['scale'][j], data['scale'][i], atol=1e-5)
         assert train['action'][j] == action
     # same file name as mmpose's preprocessing for S1's first frame
     assert data['imgname'][0] in names
@@ -128,8 +127,8 @@ def test_round_trip(vp3d):
     texts = {(d['action'], d['action_text'])
              for d in (dataset[i] for i in range(len(dataset)))}
     assert texts == {('Directions', 'directions'),
-                     ('SittingDown', 'sitting down'),
-                     ('Greeting', 'greeting'), ('WalkDog', 'walk dog')}
+                     ('SittingDown', 'sitting down'), ('Greeting', 'greeting'),
+                     ('WalkDog', 'walk dog')}
     assert dataset[0]['camera_param']['w'] == 1000
 
 
@@ -143,8 +142,8 @@ def test_cli_sample_rate(vp3d):
     argv = [
         'videopose3d_to_mmpose.py', '--data-3d', vp3d['data_3d'], '--data-2d',
         vp3d['data_2d'], '--camera-file', vp3d['camera_file'], '--out-dir',
-        vp3d['out_dir'], '--sample-rate', '2', '--splits', 'train',
-        '--det-2d', vp3d['data_2d'], '--det-out-dir', vp3d['det_dir']
+        vp3d['out_dir'], '--sample-rate', '2', '--splits', 'train', '--det-2d',
+        vp3d['data_2d'], '--det-out-dir', vp3d['det_dir']
     ]
     old, sys.argv = sys.argv, argv
     try:
@@ -173,8 +172,12 @@ def test_errors(vp3d, tmp_path):
     }
     with pytest.raises(KeyError, match=r"\('S5', '58860488'\) not found"):
         convert_subjects(vp3d['pos3d'], vp3d['pos2d'], cameras, ['S5'])
-    short = {'S1': {a: [v[:2] for v in views]
-                    for a, views in vp3d['pos2d']['S1'].items()}}
+    short = {
+        'S1': {
+            a: [v[:2] for v in views]
+            for a, views in vp3d['pos2d']['S1'].items()
+        }
+    }
     with pytest.raises(ValueError, match=r'has shape \(2, 17, 2\)'):
         convert_subjects(vp3d['pos3d'], short, vp3d['cameras'], ['S1'])
     with pytest.raises(KeyError, match='no sequence'):

@@ -40,7 +40,8 @@ def lifter_args(demo, monkeypatch, tmp_path):
     if osp.isfile(config):
         real_init = demo.init_lifter
         monkeypatch.setattr(
-            demo, 'init_lifter',
+            demo,
+            'init_lifter',
             lambda cfg, ckpt, device='cpu': real_init(cfg, None, device))
         return ['--config', config, '--checkpoint', str(fake_ckpt)]
     fake_cfg = tmp_path / 'fake_config.py'
@@ -82,9 +83,8 @@ def test_video_end_to_end(demo, lifter_args, tmp_path):
     pytest.importorskip('mediapipe')
     clip = demo.sports2d_demo_video()  # needs sports2d
     out = tmp_path / 'out'
-    summary = demo.main(
-        [clip, '--max-frames', '10', '--out-dir',
-         str(out)] + lifter_args)
+    summary = demo.main([clip, '--max-frames', '10', '--out-dir',
+                         str(out)] + lifter_args)
     assert summary['num_frames'] == 10 and summary['num_valid'] > 0
     assert osp.basename(summary['video']) == 'demo_3d.mp4'
     assert _frame_count(summary['video']) == 10
@@ -145,8 +145,8 @@ def test_missing_frames_are_null(demo, monkeypatch, tmp_path):
             self.idx += 1
             if self.idx % 2:
                 return None
-            return (np.full((17, 2), 10. * self.idx, np.float32),
-                    np.ones(17, np.float32))
+            return (np.full((17, 2), 10. * self.idx,
+                            np.float32), np.ones(17, np.float32))
 
     lifted = {}
 
@@ -229,13 +229,12 @@ def test_missing_checkpoint(demo, tmp_path):
         config = tmp_path / 'cfg.py'
         config.write_text('')
     missing = str(tmp_path / 'nowhere.pth')
-    message = _error(demo, [
-        str(video), '--config',
-        str(config), '--checkpoint', missing
-    ])
-    assert f'checkpoint not found: {missing}' in message
-    assert f'python tools/train.py {config}' in message
     message = _error(
         demo, [str(video), '--config',
-               str(tmp_path / 'no_cfg.py')])
+               str(config), '--checkpoint', missing])
+    assert f'checkpoint not found: {missing}' in message
+    assert f'python tools/train.py {config}' in message
+    message = _error(demo,
+                     [str(video), '--config',
+                      str(tmp_path / 'no_cfg.py')])
     assert 'config not found' in message

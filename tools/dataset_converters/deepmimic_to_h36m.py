@@ -3,7 +3,8 @@
 
 Example::
 
-    python tools/dataset_converters/deepmimic_to_h36m.py --out-dir data/deepmimic
+    python tools/dataset_converters/deepmimic_to_h36m.py \
+        --out-dir data/deepmimic
 
 writes ``annotation_body3d/deepmimic_train.npz``,
 ``annotation_body3d/deepmimic_test.npz`` and ``annotation_body3d/cameras.pkl``
@@ -47,16 +48,14 @@ def main() -> None:
     start = time.time()
     try:
         counts = convert_deepmimic(args.out_dir, args.motion_dir, args.urdf,
-                                   args.fps, args.num_cameras,
-                                   args.test_clips)
+                                   args.fps, args.num_cameras, args.test_clips)
     except (ImportError, FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     for split, clips in counts.items():
         frames = sum(clips.values())
         print(f'{split}: {len(clips)} clips, {frames} frames x '
               f'{args.num_cameras} cameras = {frames * args.num_cameras} '
-              f'samples; ' +
-              ', '.join(f'{n} ({c})' for n, c in clips.items()))
+              f'samples; ' + ', '.join(f'{n} ({c})' for n, c in clips.items()))
     print(f'written to {args.out_dir}/annotation_body3d in '
           f'{time.time() - start:.1f} s')
 

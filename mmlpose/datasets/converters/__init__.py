@@ -1,12 +1,12 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """Converters from external motion data to mmpose's H36M npz layout."""
-from .deepmimic import (CLIP_ACTIONS, H36M_FROM_HUMANOID, TEST_CLIPS,
-                        Humanoid, Motion, build_split, clip_action,
-                        clip_to_h36m_world, convert_deepmimic,
-                        default_motion_dir, default_urdf_path, find_clips,
-                        forward_kinematics, humanoid_to_h36m, load_clip,
-                        load_humanoid, make_ring_cameras, resample_motion,
-                        split_clips, y_up_to_z_up)
+from .deepmimic import (CLIP_ACTIONS, H36M_FROM_HUMANOID, TEST_CLIPS, Humanoid,
+                        Motion, build_split, clip_action, clip_to_h36m_world,
+                        convert_deepmimic, default_motion_dir,
+                        default_urdf_path, find_clips, forward_kinematics,
+                        humanoid_to_h36m, load_clip, load_humanoid,
+                        make_ring_cameras, resample_motion, split_clips,
+                        y_up_to_z_up)
 from .videopose3d import (H36M_CAMERA_IDS, H36M_KEPT_JOINTS, H36M_SPLITS,
                           bbox_center_scale, convert_subjects, h36m_imgname,
                           load_cameras, load_videopose3d,

@@ -42,30 +42,36 @@ URDF_SCALE = 0.25
 #: Joints of a DeepMimic humanoid frame after ``[duration, root pos (3),
 #: root quat (4)]``, with their number of values: 4 = local rotation
 #: quaternion (w, x, y, z), 1 = revolute angle (rad) about the URDF axis.
-MOTION_JOINTS: Tuple[Tuple[str, int], ...] = (
-    ('chest', 4), ('neck', 4), ('right_hip', 4), ('right_knee', 1),
-    ('right_ankle', 4), ('right_shoulder', 4), ('right_elbow', 1),
-    ('left_hip', 4), ('left_knee', 1), ('left_ankle', 4),
-    ('left_shoulder', 4), ('left_elbow', 1))
+MOTION_JOINTS = (('chest', 4), ('neck', 4), ('right_hip', 4),
+                 ('right_knee', 1), ('right_ankle', 4), ('right_shoulder', 4),
+                 ('right_elbow', 1), ('left_hip', 4), ('left_knee', 1),
+                 ('left_ankle', 4), ('left_shoulder', 4), ('left_elbow', 1))
 FRAME_SIZE = 8 + sum(dof for _, dof in MOTION_JOINTS)  # 44
 
-H36M_JOINT_NAMES: Tuple[str, ...] = (
-    'root', 'right_hip', 'right_knee', 'right_foot', 'left_hip', 'left_knee',
-    'left_foot', 'spine', 'thorax', 'neck_base', 'head', 'left_shoulder',
-    'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow',
-    'right_wrist')
-
-#: H36M joint -> (humanoid link, point of that link). ``'origin'``: the link
-#: frame origin (its parent joint); ``'centre'`` / ``'top'``: centre / top
-#: (centre + radius along the link's +y) of the link's collision sphere.
-H36M_FROM_HUMANOID: Tuple[Tuple[str, str], ...] = (
-    ('root', 'origin'), ('right_hip', 'origin'), ('right_knee', 'origin'),
-    ('right_ankle', 'origin'), ('left_hip', 'origin'),
-    ('left_knee', 'origin'), ('left_ankle', 'origin'), ('chest', 'origin'),
-    ('neck', 'origin'), ('neck', 'centre'), ('neck', 'top'),
-    ('left_shoulder', 'origin'), ('left_elbow', 'origin'),
-    ('left_wrist', 'origin'), ('right_shoulder', 'origin'),
-    ('right_elbow', 'origin'), ('right_wrist', 'origin'))
+#: H36M joint (in H36M order) -> (humanoid link, point of that link).
+#: ``'origin'``: the link frame origin (its parent joint); ``'centre'`` /
+#: ``'top'``: centre / top (centre + radius along the link's +y) of the link's
+#: collision sphere.
+H36M_FROM_HUMANOID: Dict[str, Tuple[str, str]] = {
+    'root': ('root', 'origin'),
+    'right_hip': ('right_hip', 'origin'),
+    'right_knee': ('right_knee', 'origin'),
+    'right_foot': ('right_ankle', 'origin'),
+    'left_hip': ('left_hip', 'origin'),
+    'left_knee': ('left_knee', 'origin'),
+    'left_foot': ('left_ankle', 'origin'),
+    'spine': ('chest', 'origin'),
+    'thorax': ('neck', 'origin'),
+    'neck_base': ('neck', 'centre'),
+    'head': ('neck', 'top'),
+    'left_shoulder': ('left_shoulder', 'origin'),
+    'left_elbow': ('left_elbow', 'origin'),
+    'left_wrist': ('left_wrist', 'origin'),
+    'right_shoulder': ('right_shoulder', 'origin'),
+    'right_elbow': ('right_elbow', 'origin'),
+    'right_wrist': ('right_wrist', 'origin'),
+}
+H36M_JOINT_NAMES = tuple(H36M_FROM_HUMANOID)
 
 #: Clip name -> (CamelCase action token of the image names, action text).
 CLIP_ACTIONS: Dict[str, Tuple[str, str]] = {
@@ -93,12 +99,14 @@ CLIP_ACTIONS: Dict[str, Tuple[str, str]] = {
 
 #: Held-out clips (whole clips, so no test motion is seen in training);
 #: every other clip found is a training clip.
-TEST_CLIPS: Tuple[str, ...] = ('dance_b', 'getup_facedown', 'spinkick',
-                               'turn_left1')
+TEST_CLIPS = ('dance_b', 'getup_facedown', 'spinkick', 'turn_left1')
 
 #: Rotation taking DeepMimic's y-up world (x forward, y up, z right) to a
 #: z-up world (X forward, Y left, Z up): (x, y, z) -> (x, -z, y).
 Y_UP_TO_Z_UP = np.array([[1., 0., 0.], [0., 0., -1.], [0., 1., 0.]])
+
+#: Link name -> world (position (T, 3), rotation (T, 3, 3)).
+LinkPoses = Dict[str, Tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -272,12 +280,13 @@ def load_humanoid(urdf_path: str,
     for j in robot.findall('joint'):
         origin = j.find('origin')
         joints.append(
-            UrdfJoint(j.get('name'), j.get('type'),
-                      j.find('parent').get('link'),
-                      j.find('child').get('link'),
-                      scale * vec(origin, 'xyz', '0 0 0'),
-                      _rpy_matrix(vec(origin, 'rpy', '0 0 0')),
-                      vec(j.find('axis'), 'xyz', '1 0 0')))
+            UrdfJoint(
+                j.get('name'), j.get('type'),
+                j.find('parent').get('link'),
+                j.find('child').get('link'),
+                scale * vec(origin, 'xyz', '0 0 0'),
+                _rpy_matrix(vec(origin, 'rpy', '0 0 0')),
+                vec(j.find('axis'), 'xyz', '1 0 0')))
     spheres = {}
     for link in robot.findall('link'):
         sphere = link.find('collision/geometry/sphere')
@@ -299,9 +308,7 @@ def load_humanoid(urdf_path: str,
     return Humanoid(ordered, spheres, base)
 
 
-def forward_kinematics(humanoid: Humanoid,
-                       motion: Motion) -> Dict[str, Tuple[np.ndarray,
-                                                          np.ndarray]]:
+def forward_kinematics(humanoid: Humanoid, motion: Motion) -> LinkPoses:
     """World poses of all links, y-up metres (the motion's world).
 
     A link frame is its parent frame moved by the joint ``offset`` and turned
@@ -329,23 +336,21 @@ def forward_kinematics(humanoid: Humanoid,
     return poses
 
 
-def humanoid_to_h36m(humanoid: Humanoid,
-                     poses: Dict[str, Tuple[np.ndarray, np.ndarray]]
-                     ) -> np.ndarray:
+def humanoid_to_h36m(humanoid: Humanoid, poses: LinkPoses) -> np.ndarray:
     """The 17 H36M joints from link poses (see :data:`H36M_FROM_HUMANOID`).
 
     Returns:
         np.ndarray: Joints in the links' world frame, shape (T, 17, 3).
     """
     joints = []
-    for link, point in H36M_FROM_HUMANOID:
+    for link, point in H36M_FROM_HUMANOID.values():
         pos, rot = poses[link]
         if point == 'origin':
             local = np.zeros(3)
         else:
             centre, radius = humanoid.spheres[link]
-            local = centre + (radius * np.array([0., 1., 0.])
-                              if point == 'top' else 0.)
+            local = centre + (
+                radius * np.array([0., 1., 0.]) if point == 'top' else 0.)
         joints.append(pos + rot @ local)
     return np.stack(joints, axis=1)
 
@@ -373,13 +378,14 @@ def clip_to_h36m_world(path: str,
     return joints
 
 
-def make_ring_cameras(num_cameras: int = 8,
-                      radius: float = 4.5,
-                      heights: Sequence[float] = (1.2, 1.8),
-                      target: Sequence[float] = (0., 0., 0.9),
-                      focal: float = 1150.,
-                      image_size: Tuple[int, int] = (1000, 1000)
-                      ) -> List[dict]:
+def make_ring_cameras(
+    num_cameras: int = 8,
+    radius: float = 4.5,
+    heights: Sequence[float] = (1.2, 1.8),
+    target: Sequence[float] = (0., 0., 0.9),
+    focal: float = 1150.,
+    image_size: Tuple[int, int] = (1000, 1000)
+) -> List[dict]:
     """Pinhole cameras on a ring around the z-axis, looking at ``target``.
 
     Camera ``i`` sits at azimuth ``360 * i / num_cameras`` degrees (from +X
@@ -423,9 +429,9 @@ def make_ring_cameras(num_cameras: int = 8,
     return cameras
 
 
-def split_clips(names: Sequence[str],
-                test_clips: Sequence[str] = TEST_CLIPS
-                ) -> Dict[str, List[str]]:
+def split_clips(
+        names: Sequence[str],
+        test_clips: Sequence[str] = TEST_CLIPS) -> Dict[str, List[str]]:
     """``{'train': [...], 'test': [...]}`` by clip name."""
     return {
         'train': [n for n in names if n not in test_clips],
@@ -479,13 +485,13 @@ def build_split(clips: Dict[str, np.ndarray],
     return arrays
 
 
-def convert_deepmimic(out_dir: str = 'data/deepmimic',
-                      motion_dir: Optional[str] = None,
-                      urdf_path: Optional[str] = None,
-                      fps: float = 30.,
-                      num_cameras: int = 8,
-                      test_clips: Sequence[str] = TEST_CLIPS
-                      ) -> Dict[str, Dict[str, int]]:
+def convert_deepmimic(
+        out_dir: str = 'data/deepmimic',
+        motion_dir: Optional[str] = None,
+        urdf_path: Optional[str] = None,
+        fps: float = 30.,
+        num_cameras: int = 8,
+        test_clips: Sequence[str] = TEST_CLIPS) -> Dict[str, Dict[str, int]]:
     """Write ``annotation_body3d/deepmimic_{train,test}.npz`` and
     ``annotation_body3d/cameras.pkl`` under ``out_dir``.
 
@@ -538,10 +544,11 @@ def _quat_matrix(q: np.ndarray) -> np.ndarray:
     """(T, 4) unit quaternions (w, x, y, z) -> (T, 3, 3) rotations."""
     w, x, y, z = q.T
     return np.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
-    ], axis=-1).reshape(-1, 3, 3)
+        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y), 2 *
+        (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x), 2 *
+        (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
+    ],
+                    axis=-1).reshape(-1, 3, 3)
 
 
 def _axis_angle_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:

@@ -22,8 +22,7 @@ from mmlpose.structures.camera import world_to_camera
 H36M_CAMERA_IDS = ('54138969', '55011271', '58860488', '60457274')
 H36M_KEPT_JOINTS = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26,
                     27)
-H36M_SPLITS = dict(
-    train=('S1', 'S5', 'S6', 'S7', 'S8'), test=('S9', 'S11'))
+H36M_SPLITS = dict(train=('S1', 'S5', 'S6', 'S7', 'S8'), test=('S9', 'S11'))
 NUM_JOINTS = len(H36M_KEPT_JOINTS)
 
 
@@ -59,8 +58,7 @@ def load_cameras(path: str) -> dict:
         return pickle.load(f)
 
 
-def bbox_center_scale(kpts_2d: np.ndarray,
-                      scale_factor: float = 1.2) -> tuple:
+def bbox_center_scale(kpts_2d: np.ndarray, scale_factor: float = 1.2) -> tuple:
     """Box centre and scale of 2D keypoints, as mmpose's H36M preprocessing.
 
     Args:
@@ -81,8 +79,8 @@ def h36m_imgname(subject: str, action: str, camera: str, frame: int) -> str:
     return f'{subject}/{seq}/{seq}_{frame + 1:06d}.jpg'
 
 
-def _view_2d(positions_2d: Mapping, subject: str, action: str,
-             cam_idx: int, num_frames: int, source: str) -> np.ndarray:
+def _view_2d(positions_2d: Mapping, subject: str, action: str, cam_idx: int,
+             num_frames: int, source: str) -> np.ndarray:
     """(T, 17, 2) keypoints of one camera, checked to cover ``num_frames``
     3D frames."""
     try:
@@ -98,16 +96,17 @@ def _view_2d(positions_2d: Mapping, subject: str, action: str,
     return kpt
 
 
-def convert_subjects(positions_3d: Mapping,
-                     positions_2d: Mapping,
-                     cameras: Mapping,
-                     subjects: Iterable[str],
-                     sample_rate: int = 1,
-                     scale_factor: float = 1.2,
-                     camera_ids: Sequence[str] = H36M_CAMERA_IDS,
-                     camera_file: str = 'the camera file',
-                     detections_2d: Optional[Mapping] = None
-                     ) -> Optional[Dict[str, np.ndarray]]:
+def convert_subjects(
+    positions_3d: Mapping,
+    positions_2d: Mapping,
+    cameras: Mapping,
+    subjects: Iterable[str],
+    sample_rate: int = 1,
+    scale_factor: float = 1.2,
+    camera_ids: Sequence[str] = H36M_CAMERA_IDS,
+    camera_file: str = 'the camera file',
+    detections_2d: Optional[Mapping] = None
+) -> Optional[Dict[str, np.ndarray]]:
     """Convert the sequences of some subjects to mmpose's H36M arrays.
 
     Args:
@@ -131,8 +130,11 @@ def convert_subjects(positions_3d: Mapping,
         ``part`` (N, 17, 3), ``S`` (N, 17, 4), ``action`` (N, ) [,
         ``detection``], or None if no frame was found.
     """
-    out = {k: [] for k in ('imgname', 'center', 'scale', 'part', 'S',
-                           'action', 'detection')}
+    out = {
+        k: []
+        for k in ('imgname', 'center', 'scale', 'part', 'S', 'action',
+                  'detection')
+    }
     for subject in subjects:
         if subject not in positions_3d:
             continue
@@ -170,8 +172,8 @@ def convert_subjects(positions_3d: Mapping,
                 out['S'].append(np.concatenate([cam_3d, ones], axis=-1))
     if not out['imgname']:
         return None
-    result = dict(imgname=np.array(out['imgname']),
-                  action=np.array(out['action']))
+    result = dict(
+        imgname=np.array(out['imgname']), action=np.array(out['action']))
     for key in ('center', 'scale', 'part', 'S', 'detection'):
         if out[key]:
             result[key] = np.concatenate(out[key]).astype(np.float32)

@@ -225,24 +225,24 @@ class PCK3D(_LiftingMetric):
 class MultiHypothesisMPJPE(_LiftingMetric):
     """Errors of multi-hypothesis lifters under four aggregations, labelled.
 
-    Reads ``pred_instances.keypoints_hypotheses`` ``(H, T, K, 3)``, the
-    joint-aggregated ``pred_instances.keypoints`` (J-Agg: per joint, the
-    hypothesis with the smallest 2D reprojection error) and the
-    pose-aggregated ``pred_instances.keypoints_pose_agg`` (P-Agg: per pose,
-    the hypothesis with the smallest reprojection error), both chosen by the
-    model without ground truth. Reports for each ``mode``:
+    Reads ``pred_instances.keypoints_hypotheses`` ``(H, T, K, 3)`` and the
+    model's joint-aggregated ``pred_instances.keypoints`` (J-Agg, JPMA: per
+    joint, the hypothesis whose 2D reprojection is closest to the input 2D;
+    no ground truth). Reports for each ``mode``:
 
     - ``<MODE>_J-Best (oracle)``: per joint, the hypothesis closest to the
-      ground truth; uses the ground truth, an upper bound only.
+      ground truth. Uses the ground truth: an upper bound, not a result.
     - ``<MODE>_P-Best (oracle)``: per pose, the hypothesis with the smallest
-      error against the ground truth; an upper bound only.
-    - ``<MODE>_J-Agg`` and ``<MODE>_P-Agg``: honest, no ground truth.
+      error against the ground truth. Also an oracle.
+    - ``<MODE>_J-Agg``: the model's reprojection-based joint aggregation.
+    - ``<MODE>_P-Agg``: the average of the hypotheses (as in D3DP's code).
 
-    For P-MPJPE the oracle selections are made on the aligned poses.
+    For P-MPJPE and N-MPJPE the oracle selections are made among the aligned
+    hypotheses.
 
     Args:
         modes (Sequence[str]): Subset of ``'mpjpe'``, ``'p-mpjpe'``,
-            ``'n-mpjpe'``. Defaults to both MPJPE and P-MPJPE.
+            ``'n-mpjpe'``. Defaults to MPJPE and P-MPJPE.
         root_index, unit_scale, skip_list, collect_device, prefix: see
             :class:`ActionMPJPE`.
     """
@@ -272,11 +272,6 @@ class MultiHypothesisMPJPE(_LiftingMetric):
             hyps = hyps.reshape(-1, num_frames, *hyps.shape[-2:])[..., :3]
             result['hyps'] = root_relative(hyps,
                                            self.root_index) * self.unit_scale
-            pose_agg = pred.get('keypoints_pose_agg')
-            if pose_agg is not None:
-                result['pose_agg'] = root_relative(
-                    pred_sequence(pose_agg, num_frames)[..., :3],
-                    self.root_index) * self.unit_scale
             self.results.append(result)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -284,7 +279,7 @@ class MultiHypothesisMPJPE(_LiftingMetric):
         mask = np.concatenate([r['mask'] for r in results])
         hyps = np.concatenate([r['hyps'] for r in results], axis=1)
         j_agg = np.concatenate([r['pred'] for r in results])
-        has_pose_agg = all('pose_agg' in r for r in results)
+        p_agg = hyps.mean(0)
         metrics = {}
         for mode in self.modes:
             name = mode.upper()
@@ -299,8 +294,6 @@ class MultiHypothesisMPJPE(_LiftingMetric):
                 pose_err.min(0)[mask.any(-1)].mean())
             metrics[f'{name}_J-Agg'] = float(
                 keypoint_mpjpe(j_agg, gt, mask, ALIGNMENT[mode]))
-            if has_pose_agg:
-                p_agg = np.concatenate([r['pose_agg'] for r in results])
-                metrics[f'{name}_P-Agg'] = float(
-                    keypoint_mpjpe(p_agg, gt, mask, ALIGNMENT[mode]))
+            metrics[f'{name}_P-Agg'] = float(
+                keypoint_mpjpe(p_agg, gt, mask, ALIGNMENT[mode]))
         return metrics

@@ -1,0 +1,70 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmlpose.apis import init_lifter, lift_sequence
+from mmlpose.apis.inference import _windows
+
+CONFIG = osp.join(
+    osp.dirname(__file__), '..', '..',
+    'configs/mixste/mixste_tiny-27frm_1xb32-60e_deepmimic.py')
+
+
+@pytest.fixture(scope='module')
+def lifter():
+    torch.manual_seed(0)
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.backbone.seq_len = 9
+    model = init_lifter(cfg)
+    model.init_weights()
+    return model
+
+
+def test_windows_cover_every_frame_once_or_overlap_at_the_end():
+    assert _windows(5, 9) == [(0, 5)]
+    assert _windows(18, 9) == [(0, 9), (9, 18)]
+    assert _windows(20, 9) == [(0, 9), (9, 18), (11, 20)]
+
+
+@pytest.mark.parametrize('num_frames', [1, 9, 20])
+def test_lift_sequence_shape_and_root_relative(lifter, num_frames):
+    rng = np.random.default_rng(0)
+    kpts = rng.uniform(200, 800, size=(num_frames, 17, 2))
+    out = lift_sequence(lifter, kpts, image_size=(1000, 1000))
+    assert out.shape == (num_frames, 17, 3)
+    np.testing.assert_allclose(out[:, 0], 0., atol=1e-6)
+
+
+def test_lift_sequence_window_matches_direct_forward(lifter):
+    """A 9-frame input equals one forward pass of the normalised window."""
+    rng = np.random.default_rng(1)
+    kpts = rng.uniform(0, 1000, size=(9, 17, 2)).astype(np.float32)
+    out = lift_sequence(lifter, kpts, image_size=(1000, 800))
+    norm = (kpts - np.array([500., 400.])) / 500.
+    from mmlpose.models.utils import flip_pose
+    x = torch.from_numpy(norm[None].astype(np.float32))
+    flip_idx = lifter.dataset_meta['flip_indices']
+    with torch.no_grad():
+        y = lifter.head(lifter.extract_feat(x))
+        y_flip = flip_pose(lifter.head(lifter.extract_feat(
+            flip_pose(x, flip_idx))), flip_idx)
+    expected = ((y + y_flip) / 2)[0].numpy()
+    expected = expected - expected[:, :1]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_bad_inputs(lifter):
+    with pytest.raises(ValueError, match=r'\(T, 17, 2\)'):
+        lift_sequence(lifter, np.zeros((4, 16, 2)), (100, 100))
+    with pytest.raises(ValueError, match='empty'):
+        lift_sequence(lifter, np.zeros((0, 17, 2)), (100, 100))
+    with pytest.raises(ValueError, match='NaN'):
+        lift_sequence(lifter, np.full((3, 17, 2), np.nan), (100, 100))
+    with pytest.raises(FileNotFoundError, match='checkpoint not found'):
+        init_lifter(CONFIG, checkpoint='missing.pth')
+    with pytest.raises(FileNotFoundError, match='config file not found'):
+        init_lifter('missing_config.py')

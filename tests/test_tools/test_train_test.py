@@ -1,0 +1,136 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+"""End-to-end: tools/train.py, tools/test.py and tools/dist_train.sh on the
+tiny MixSTE config and the DeepMimic mini set (CPU)."""
+import json
+import os
+import os.path as osp
+import pickle
+import re
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mmlpose.apis import init_lifter
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'mixste',
+                  'mixste_tiny-27frm_1xb32-60e_deepmimic.py')
+ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+
+
+def data_options(root, epochs):
+    return [
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
+        'default_hooks.logger.interval=10'
+    ]
+
+
+def run(args, **kwargs):
+    return subprocess.run(
+        args, cwd=REPO, env=ENV, capture_output=True, text=True, **kwargs)
+
+
+def train(work_dir, root, epochs, extra=()):
+    proc = run([
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), *extra, '--cfg-options', *data_options(root, epochs)
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def losses_from_log(work_dir):
+    logs = sorted(
+        p for p in (osp.join(dp, f) for dp, _, fs in os.walk(work_dir)
+                    for f in fs) if p.endswith('scalars.json'))
+    with open(logs[-1]) as f:
+        entries = [json.loads(line) for line in f]
+    return [e['loss'] for e in entries if 'loss' in e]
+
+
+def mean_pose_baseline_mm(root):
+    """MPJPE of predicting the mean root-relative training pose."""
+    def load(split):
+        s = np.load(osp.join(root, 'annotation_body3d',
+                             f'deepmimic_{split}.npz'))['S'][..., :3]
+        return s - s[:, :1]
+    mean_pose = load('train').mean(0)
+    test = load('test')
+    return float(np.linalg.norm(test - mean_pose, axis=-1).mean() * 1000)
+
+
+@pytest.fixture(scope='module')
+def trained(deepmimic_root, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('mixste_tiny')
+    train(work_dir, deepmimic_root, epochs=6)
+    return work_dir
+
+
+def test_train_loss_falls_and_test_beats_mean_pose(trained, deepmimic_root):
+    losses = losses_from_log(trained)
+    assert len(losses) >= 4
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+    out = trained / 'results.pkl'
+    proc = run([
+        sys.executable, 'tools/test.py', CONFIG,
+        str(trained / 'epoch_6.pth'), '--out',
+        str(out), '--cfg-options', *data_options(deepmimic_root, 6)
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    mpjpe = float(re.search(r'^MPJPE\s+([\d.]+)$', proc.stdout, re.M)[1])
+    p_mpjpe = float(re.search(r'^P-MPJPE\s+([\d.]+)$', proc.stdout, re.M)[1])
+    baseline = mean_pose_baseline_mm(deepmimic_root)
+    assert mpjpe < 0.9 * baseline, (mpjpe, baseline)
+    assert p_mpjpe < mpjpe
+    with open(out, 'rb') as f:
+        preds = pickle.load(f)
+    assert preds and np.asarray(
+        preds[0]['pred_instances']['keypoints']).shape[-2:] == (17, 3)
+
+
+def test_resume_continues_from_last_checkpoint(trained, deepmimic_root):
+    proc = train(trained, deepmimic_root, epochs=7, extra=['--resume'])
+    assert 'resumed epoch: 6' in proc.stdout + proc.stderr
+    assert (trained / 'epoch_7.pth').exists()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_dist_train_two_cpu_processes(deepmimic_root, tmp_path):
+    env = dict(ENV, PYTHON=sys.executable, PORT=str(free_port()))
+    proc = subprocess.run([
+        'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
+        str(tmp_path), '--cfg-options', *data_options(deepmimic_root, 1)
+    ], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert re.search(r'world_size:\s*2', log) or 'Distributed training: True' in log
+    ckpt = tmp_path / 'epoch_1.pth'
+    model = init_lifter(CONFIG, str(ckpt))
+    assert model.dataset_meta['num_keypoints'] == 17
+
+
+def test_bad_config_and_missing_data_give_one_line_errors(tmp_path):
+    proc = run([sys.executable, 'tools/train.py', 'no_such_config.py'])
+    assert proc.returncode != 0
+    assert 'config file not found: no_such_config.py' in proc.stderr
+    proc = run([
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        str(tmp_path), '--cfg-options',
+        *data_options(str(tmp_path / 'nowhere'), 1)
+    ])
+    assert proc.returncode != 0
+    assert 'data root not found' in proc.stderr
+    proc = run([sys.executable, 'tools/test.py', CONFIG, 'missing.pth'])
+    assert 'checkpoint not found: missing.pth' in proc.stderr
