@@ -33,8 +33,10 @@ from mmlpose.apis import MediaPipePose2D  # noqa: E402
 from mmlpose.apis import fill_missing_frames  # noqa: E402
 from mmlpose.apis import init_lifter, lift_sequence  # noqa: E402
 
-DEFAULT_CONFIG = 'configs/mixste/mixste_tiny-27frm_1xb32-60e_deepmimic.py'
-DEFAULT_CHECKPOINT = 'checkpoints/mixste_tiny_deepmimic.pth'
+DEFAULT_CONFIG = osp.join(
+    REPO_ROOT, 'configs/mixste/mixste_tiny-27frm_1xb32-60e_deepmimic.py')
+DEFAULT_CHECKPOINT = osp.join(REPO_ROOT,
+                              'checkpoints/mixste_tiny_deepmimic.pth')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 SPORTS2D_HINT = 'pip install sports2d==0.8.34 --no-deps'
 SECONDS_PER_TURN = 12.  # the 3D view turns once in this many seconds

@@ -12,9 +12,10 @@ from mmengine.runner import load_checkpoint
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
 
+from mmlpose.datasets.h36m_text_dataset import mmpose_dataset_cfg
 from mmlpose.registry import MODELS
 
-H36M_METAINFO = dict(from_file='configs/_base_/datasets/h36m.py')
+H36M_METAINFO = dict(from_file=mmpose_dataset_cfg('h36m'))
 
 
 def init_lifter(config: Union[str, Config],

@@ -4,6 +4,7 @@ import os.path as osp
 import re
 from typing import Optional, Tuple
 
+import mmpose
 from mmpose.datasets.datasets.body3d import Human36mDataset
 
 from mmlpose.registry import DATASETS
@@ -63,6 +64,15 @@ def check_keypoint_shapes(ann_data, num_keypoints: int, ann_file: str) -> None:
                 f'(N, {num_keypoints}, {dims})')
 
 
+def mmpose_dataset_cfg(name: str) -> str:
+    """Path of mmpose's ``configs/_base_/datasets/{name}.py`` metainfo file,
+    from the installed package when it ships one (``.mim``)."""
+    path = osp.join(
+        osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets',
+        f'{name}.py')
+    return path if osp.isfile(path) else f'configs/_base_/datasets/{name}.py'
+
+
 @DATASETS.register_module()
 class Human36mTextDataset(Human36mDataset):
     """mmpose's :class:`Human36mDataset` whose samples carry their action.
@@ -83,6 +93,8 @@ class Human36mTextDataset(Human36mDataset):
     Args:
         See :class:`mmpose.datasets.Human36mDataset`.
     """
+
+    METAINFO: dict = dict(from_file=mmpose_dataset_cfg('h36m'))
 
     def __init__(self, ann_file: str = '', **kwargs):
         data_root = kwargs.get('data_root')

@@ -4,22 +4,12 @@ import os.path as osp
 from collections import defaultdict
 from typing import List, Optional, Tuple
 
-import mmpose
 import numpy as np
 from mmpose.datasets.datasets import BaseMocapDataset
 
 from mmlpose.registry import DATASETS
 from .h36m_text_dataset import (check_exists, check_keypoint_shapes,
-                                resolve_path)
-
-
-def mmpose_dataset_cfg(name: str) -> str:
-    """Path of mmpose's ``configs/_base_/datasets/{name}.py`` metainfo file,
-    from the installed package when it ships one (``.mim``)."""
-    path = osp.join(
-        osp.dirname(mmpose.__file__), '.mim', 'configs', '_base_', 'datasets',
-        f'{name}.py')
-    return path if osp.isfile(path) else f'configs/_base_/datasets/{name}.py'
+                                mmpose_dataset_cfg, resolve_path)
 
 
 @DATASETS.register_module()

@@ -43,7 +43,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             DefaultScope.get_instance(new_instance_name, scope_name='mmlpose')
 
 
-def _load_local_checkpoint(filename: str, map_location=None):
+def load_from_local(filename: str, map_location=None):
     """Load a local checkpoint written by mmengine's ``Runner``.
 
     torch >= 2.6 defaults to ``weights_only=True``, which refuses the message
@@ -61,4 +61,4 @@ def _load_local_checkpoint(filename: str, map_location=None):
 def patch_checkpoint_loading() -> None:
     """Make mmengine's local checkpoint loader work with torch >= 2.6."""
     CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_local_checkpoint, force=True)
+        prefixes='', loader=load_from_local, force=True)

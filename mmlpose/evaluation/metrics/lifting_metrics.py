@@ -76,6 +76,8 @@ class _LiftingMetric(BaseMetric):
     """Shared ``process`` of the lifting metrics: root-relative, unit-scaled
     predictions and ground truth with the sample's action."""
 
+    default_prefix: Optional[str] = ''
+
     def __init__(self,
                  root_index: Optional[int] = 0,
                  unit_scale: float = 1000.,

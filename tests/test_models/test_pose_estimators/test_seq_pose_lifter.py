@@ -7,11 +7,12 @@ from mmengine.structures import InstanceData
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
 
+from mmlpose.datasets.h36m_text_dataset import mmpose_dataset_cfg
 from mmlpose.models.utils import flip_pose
 from mmlpose.registry import MODELS
 
 FLIP_INDICES = parse_pose_metainfo(
-    dict(from_file='configs/_base_/datasets/h36m.py'))['flip_indices']
+    dict(from_file=mmpose_dataset_cfg('h36m')))['flip_indices']
 
 
 def tiny_lifter(flip_test=False):
