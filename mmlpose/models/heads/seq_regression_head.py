@@ -69,7 +69,7 @@ class SeqRegressionHead(BaseHead):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.root_index = root_index
-        self.norm = nn.LayerNorm(in_channels, eps=1e-6)
+        self.norm = nn.LayerNorm(in_channels)
         self.fc = nn.Linear(in_channels, out_channels)
         self.losses = build_losses(loss)
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder else None
