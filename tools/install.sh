@@ -17,7 +17,8 @@ PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 STAMP="$VENV/.mmlpose-install-stamp"
-HASH="$(cat "$ROOT"/requirements/*.txt "$ROOT/tools/install.sh" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)"
+HASH="$(cat "$ROOT"/requirements/*.txt "$ROOT/tools/install.sh" "$ROOT/setup.py" "$ROOT/pyproject.toml" \
+    | sha256sum | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
     echo "[install] environment up to date: $VENV"
     exit 0
@@ -31,7 +32,10 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-PIP=("$PY" -m pip install --disable-pip-version-check -q)
+PIP=(pip_quiet install --disable-pip-version-check -q)
+# pip here may warn about configured local index folders that lack a package;
+# those lines are noise, everything else is shown.
+pip_quiet() { "$PY" -m pip "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2); }
 pin() { grep -E "^$1==" "$ROOT"/requirements/*.txt | head -1 | cut -d: -f2; }
 
 log "build tools"

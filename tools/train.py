@@ -53,14 +53,17 @@ def merge_args(cfg, args):
     """Apply command-line flags to the config."""
     set_work_dir(cfg, args.work_dir, args.config)
     if args.amp:
-        from mmengine.optim import AmpOptimWrapper
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
-                                 AmpOptimWrapper):
+                                 'CPUAutocastOptimWrapper'):
             raise SystemExit('error: --amp needs an OptimWrapper config, got '
                              f'{optim_wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        import torch
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # mmengine's AmpOptimWrapper needs a GPU: bfloat16 autocast
+            cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -8,7 +8,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='PoseVisualizationHook', enable=False))
+    visualization=dict(type='LiftingVisualizationHook', enable=False))
 
 custom_hooks = [dict(type='SyncBuffersHook')]
 

@@ -134,3 +134,23 @@ def test_bad_config_and_missing_data_give_one_line_errors(tmp_path):
     assert 'data root not found' in proc.stderr
     proc = run([sys.executable, 'tools/test.py', CONFIG, 'missing.pth'])
     assert 'checkpoint not found: missing.pth' in proc.stderr
+
+
+def test_show_dir_renders_predictions(trained, deepmimic_root, tmp_path):
+    proc = run([
+        sys.executable, 'tools/test.py', CONFIG,
+        str(trained / 'epoch_6.pth'), '--work-dir',
+        str(tmp_path), '--show-dir', 'vis', '--cfg-options',
+        *data_options(deepmimic_root, 6)
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    images = [f for dp, _, fs in os.walk(tmp_path) for f in fs
+              if f.endswith('.png')]
+    # 56 test windows, one image every 50 samples
+    assert len(images) == 2
+
+
+def test_amp_trains_on_cpu_with_bfloat16(deepmimic_root, tmp_path):
+    proc = train(tmp_path, deepmimic_root, epochs=1, extra=['--amp'])
+    assert "type='CPUAutocastOptimWrapper'" in proc.stdout + proc.stderr
+    assert (tmp_path / 'epoch_1.pth').exists()

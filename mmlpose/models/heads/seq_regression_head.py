@@ -119,8 +119,8 @@ class SeqRegressionHead(BaseHead):
         }
         mask = to_numpy(weight) > 0
         mpjpe = keypoint_mpjpe(
-            to_numpy(pred).reshape(-1, *pred.shape[-2:]),
-            to_numpy(target).reshape(-1, *target.shape[-2:]),
+            to_numpy(pred.float()).reshape(-1, *pred.shape[-2:]),
+            to_numpy(target.float()).reshape(-1, *target.shape[-2:]),
             mask.reshape(-1, mask.shape[-1])) if mask.any() else 0.
         losses['mpjpe'] = torch.tensor(mpjpe, device=pred.device)
         return losses
