@@ -108,6 +108,16 @@ class _LiftingMetric(BaseMetric):
             mask=mask,
             action=sample_action(data_sample))
 
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Collect root-relative, unit-scaled ``pred_instances.keypoints``
+        and ground truth of each sample."""
+        for data_sample in data_samples:
+            if self._skipped(data_sample):
+                continue
+            self.results.append(
+                self._prepare(data_sample,
+                              data_sample['pred_instances']['keypoints']))
+
 
 @METRICS.register_module()
 class ActionMPJPE(_LiftingMetric):
@@ -140,14 +150,6 @@ class ActionMPJPE(_LiftingMetric):
                            f'{mode!r}')
         self.mode = mode
         self.per_action = per_action
-
-    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        for data_sample in data_samples:
-            if self._skipped(data_sample):
-                continue
-            self.results.append(
-                self._prepare(data_sample,
-                              data_sample['pred_instances']['keypoints']))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         name = self.mode.upper()
@@ -199,14 +201,6 @@ class PCK3D(_LiftingMetric):
             auc_thresholds if auc_thresholds is not None else np.linspace(
                 0, 150, 31))
         self.joint_indices = joint_indices
-
-    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        for data_sample in data_samples:
-            if self._skipped(data_sample):
-                continue
-            self.results.append(
-                self._prepare(data_sample,
-                              data_sample['pred_instances']['keypoints']))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         pred = np.concatenate([r['pred'] for r in results])
