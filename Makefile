@@ -16,7 +16,7 @@ demo: install
 	$(PY) demo/lifting_demo.py
 
 test: install
-	$(PY) -m pytest tests -n 2 -q -p no:cacheprovider
+	$(PY) -m pytest tests -n 2 --dist loadfile -q -p no:cacheprovider
 
 data: install
 	$(PY) tools/dataset_converters/deepmimic_to_h36m.py --out-dir data/deepmimic

@@ -112,7 +112,11 @@ def lift_sequence(model: nn.Module,
     w, h = image_size
     norm = (keypoints_2d - np.array([w / 2, h / 2], np.float32)) / (w / 2)
 
-    window = getattr(model.backbone, 'seq_len', len(norm))
+    # the temporal network: a backbone, or a diffusion head's denoiser
+    net = getattr(model, 'backbone', None)
+    if net is None:
+        net = getattr(getattr(model, 'head', None), 'denoiser', None)
+    window = getattr(net, 'seq_len', len(norm))
     spans = _windows(len(norm), window)
     clips = []
     for start, end in spans:

@@ -68,3 +68,21 @@ def test_bad_inputs(lifter):
         init_lifter(CONFIG, checkpoint='missing.pth')
     with pytest.raises(FileNotFoundError, match='config file not found'):
         init_lifter('missing_config.py')
+
+
+def test_lift_sequence_with_a_diffusion_lifter():
+    """D3DP-style lifters (no backbone; the denoiser sets the window) work
+    without camera metadata: JPMA falls back to estimated intrinsics."""
+    torch.manual_seed(0)
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(__file__), '..', '..',
+            'configs/d3dp/d3dp_tiny-27frm_1xb32-40e_deepmimic.py'))
+    cfg.model.head.denoiser.seq_len = 9
+    cfg.model.test_cfg.update(num_hypotheses=2, num_steps=1, seed=0)
+    model = init_lifter(cfg)
+    model.init_weights()
+    kpts = np.random.default_rng(0).uniform(200, 800, size=(12, 17, 2))
+    out = lift_sequence(model, kpts, image_size=(1000, 1000))
+    assert out.shape == (12, 17, 3)
+    np.testing.assert_allclose(out[:, 0], 0., atol=1e-6)

@@ -44,3 +44,21 @@ def test_paper_mixste_has_the_paper_hyperparameters():
     with torch.no_grad():
         out = model.backbone(torch.zeros(1, 243, 17, 2))[0]
     assert out.shape == (1, 243, 17, 512)
+
+
+def test_d3dp_has_the_authors_recipe():
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/d3dp/d3dp_512d-243frm_1xb4-100e_h36m-cpn.py'))
+    den = cfg.model.head.denoiser
+    assert (den.embed_dim, den.depth, den.num_heads, den.seq_len,
+            den.drop_path_rate) == (512, 8, 8, 243, 0.1)
+    assert cfg.model.test_cfg == dict(
+        num_hypotheses=5, num_steps=5, flip_test=True, eta=1.,
+        aggregation='jpma')
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='AdamW', lr=6e-5, weight_decay=0.1)
+    assert cfg.param_scheduler[0].gamma == 0.993
+    assert cfg.train_cfg.max_epochs == 100
+    meta_keys = cfg.val_dataloader.dataset.pipeline[-1].meta_keys
+    assert {'camera_param', 'target_root', 'action_text'} <= set(meta_keys)
+    assert cfg.test_evaluator[0].type == 'MultiHypothesisMPJPE'

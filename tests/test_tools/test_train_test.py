@@ -137,9 +137,10 @@ def test_bad_config_and_missing_data_give_one_line_errors(tmp_path):
 
 
 def test_show_dir_renders_predictions(trained, deepmimic_root, tmp_path):
+    # the resume test may have replaced epoch_6.pth by epoch_7.pth
+    checkpoint = (trained / 'last_checkpoint').read_text().strip()
     proc = run([
-        sys.executable, 'tools/test.py', CONFIG,
-        str(trained / 'epoch_6.pth'), '--work-dir',
+        sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
         str(tmp_path), '--show-dir', 'vis', '--cfg-options',
         *data_options(deepmimic_root, 6)
     ])

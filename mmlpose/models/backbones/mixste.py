@@ -194,16 +194,34 @@ class MixSTE(BaseModule):
         """Spatial block ``idx`` on ``(B*T, K, C)`` tokens."""
         return self.spatial_norm(self.spatial_blocks[idx](x))
 
+    @staticmethod
+    def to_joint_sequences(x: Tensor, batch_size: int) -> Tensor:
+        """Per-frame tokens to per-joint sequences:
+        ``(B*T, K, C) -> (B*K, T, C)``."""
+        BT, K, C = x.shape
+        T = BT // batch_size
+        return x.reshape(batch_size, T, K, C).transpose(1, 2).reshape(-1, T, C)
+
+    @staticmethod
+    def to_frame_tokens(x: Tensor, batch_size: int) -> Tensor:
+        """Per-joint sequences to per-frame tokens, the inverse of
+        :meth:`to_joint_sequences`: ``(B*K, T, C) -> (B*T, K, C)``."""
+        BK, T, C = x.shape
+        K = BK // batch_size
+        return x.reshape(batch_size, K, T, C).transpose(1, 2).reshape(-1, K, C)
+
+    def temporal_block(self, x: Tensor, idx: int) -> Tensor:
+        """Temporal block ``idx`` on ``(B*K, T, C)`` per-joint sequences
+        (block 0 adds the temporal position embedding first)."""
+        if idx == 0:
+            x = self.pos_drop(x + self.temporal_pos_embed[:, :x.shape[1]])
+        return self.temporal_norm(self.temporal_blocks[idx](x))
+
     def temporal_forward(self, x: Tensor, idx: int, batch_size: int) -> Tensor:
         """Temporal block ``idx``: ``(B*T, K, C) -> (B*T, K, C)``, attending
         over frames of each joint."""
-        BT, K, C = x.shape
-        T = BT // batch_size
-        x = x.reshape(batch_size, T, K, C).transpose(1, 2).reshape(-1, T, C)
-        if idx == 0:
-            x = self.pos_drop(x + self.temporal_pos_embed[:, :T])
-        x = self.temporal_norm(self.temporal_blocks[idx](x))
-        return x.reshape(batch_size, K, T, C).transpose(1, 2).reshape(BT, K, C)
+        x = self.temporal_block(self.to_joint_sequences(x, batch_size), idx)
+        return self.to_frame_tokens(x, batch_size)
 
     def check_input(self, x: Tensor) -> None:
         """Raise a clear error for inputs of the wrong shape."""

@@ -1,4 +1,5 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
+from .diffusion_lifting_head import DiffusionLiftingHead
 from .seq_regression_head import SeqRegressionHead
 
-__all__ = ['SeqRegressionHead']
+__all__ = ['SeqRegressionHead', 'DiffusionLiftingHead']

@@ -1,0 +1,231 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+"""Throughput and peak memory of diffusion lifting (D3DP / FinePOSE) sampling.
+
+Each setting (batch size x flip x dtype) runs in a fresh subprocess so that
+its peak memory is its own. Prints clips per second, seconds per clip and
+peak memory (CUDA: ``max_memory_allocated``; CPU: peak resident set size).
+
+    python tools/analysis_tools/benchmark_lifting.py \
+        configs/finepose/finepose_512d-243frm_1xb4-100e_h36m-cpn.py \
+        --frames 243 --hypotheses 20 --steps 10 --batch-sizes 1 4 \
+        --flip on off --dtypes fp32 bf16 --device cpu
+
+With ``--authors-repo PATH`` (a checkout of the public FinePOSE code, with
+``openai-clip``, ``timm`` and ``einops`` installed; see
+requirements/benchmark.txt) the authors' sampling loop is timed on the same
+setting with random weights, for comparison.
+Weights are random unless ``--checkpoint`` is given: speed does not depend
+on them.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+import time
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO_ROOT)
+
+H36M_LEFT = [4, 5, 6, 11, 12, 13]
+H36M_RIGHT = [1, 2, 3, 14, 15, 16]
+FLIP_INDICES = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='D3DP or FinePOSE config')
+    parser.add_argument('--checkpoint', default=None)
+    parser.add_argument('--frames', type=int, default=243)
+    parser.add_argument('--hypotheses', type=int, default=20)
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1])
+    parser.add_argument(
+        '--flip', nargs='+', choices=['on', 'off'], default=['on'])
+    parser.add_argument(
+        '--dtypes', nargs='+', choices=['fp32', 'bf16'], default=['fp32'])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch CPU threads (default 1)')
+    parser.add_argument('--repeats', type=int, default=2,
+                        help='timed runs after one warm-up')
+    parser.add_argument('--authors-repo', default=None,
+                        help='public FinePOSE checkout to time as reference')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='config overrides k=v (e.g. a small CLIP)')
+    parser.add_argument('--single', default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def peak_memory_mb(device: str) -> float:
+    import torch
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_calls(fn, repeats: int, device: str) -> float:
+    """Seconds per call after one warm-up call."""
+    import torch
+    fn()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats
+
+
+def build_ours(args):
+    import torch
+    from mmengine.config import Config, DictAction  # noqa: F401
+
+    from mmlpose.apis import init_lifter
+    cfg = Config.fromfile(args.config)
+    overrides = {}
+    for item in args.cfg_options:
+        key, value = item.split('=', 1)
+        overrides[key] = eval(value)  # noqa: S307 (benchmark CLI values)
+    if overrides:
+        cfg.merge_from_dict(overrides)
+    denoiser = cfg.model.head.denoiser
+    denoiser.seq_len = max(denoiser.get('seq_len', 243), args.frames)
+    model = init_lifter(cfg, args.checkpoint, device=args.device)
+    model.eval()
+    return model
+
+
+def run_ours(args, batch: int, flip: bool, dtype: str) -> dict:
+    import torch
+    model = build_ours(args)
+    cast = torch.bfloat16 if dtype == 'bf16' else None
+    x_2d = torch.randn(batch, args.frames, 17, 2, device=args.device) * 0.3
+    cond = dict(action_text=['walk'] * batch)
+
+    def call():
+        with torch.no_grad(), torch.autocast(
+                device_type=args.device.split(':')[0],
+                dtype=torch.bfloat16,
+                enabled=cast is not None):
+            model.head.sample(
+                x_2d,
+                cond,
+                num_hypotheses=args.hypotheses,
+                num_steps=args.steps,
+                flip_indices=FLIP_INDICES if flip else None)
+
+    seconds = time_calls(call, args.repeats, args.device)
+    return dict(seconds=seconds, memory_mb=peak_memory_mb(args.device))
+
+
+def run_authors(args, batch: int, flip: bool, dtype: str) -> dict:
+    """Time the authors' ``FinePOSE`` sampling loop with random weights.
+
+    Their code loads CLIP ViT-B/32 from the internet and puts tensors on
+    CUDA; a random CLIP of the same architecture and a device shim replace
+    both (the shim only when running on CPU).
+    """
+    import types
+
+    import torch
+    sys.path.insert(0, args.authors_repo)
+    import clip
+    from clip.model import CLIP
+
+    clip.load = lambda *a, **k: (CLIP(512, 224, 12, 768, 32, 77, 49408, 512,
+                                      8, 12).float(), None)
+    if not args.device.startswith('cuda'):
+        randn = torch.randn
+
+        def cpu_randn(*a, **k):
+            k.pop('device', None)
+            return randn(*a, **k)
+
+        torch.randn = cpu_randn
+        torch.Tensor.cuda = lambda self, *a, **k: self
+    from common.finepose import FinePOSE
+    ns = types.SimpleNamespace(
+        number_of_frames=args.frames, test_time_augmentation=flip,
+        timestep=1000, scale=1.0, cs=512, dep=8)
+    model = FinePOSE(ns, H36M_LEFT, H36M_RIGHT, is_train=False,
+                     num_proposals=args.hypotheses,
+                     sampling_timesteps=args.steps).to(args.device).eval()
+    if not args.device.startswith('cuda'):
+        model.device = torch.device('cpu')
+    x_2d = torch.randn(batch, args.frames, 17, 2, device=args.device) * 0.3
+    x_2d_flip = x_2d.clone()
+    x_2d_flip[..., 0] *= -1
+    x_2d_flip[:, :, H36M_LEFT + H36M_RIGHT] = x_2d_flip[:, :, H36M_RIGHT +
+                                                        H36M_LEFT]
+    text = clip.tokenize(['walk'] * batch).to(args.device)
+    words = ['A person', 'speed', 'head', 'body', 'arm', 'leg']
+    pre = torch.cat([clip.tokenize(w) for w in words])[None].repeat(
+        batch, 1, 1).to(args.device)
+
+    def call():
+        with torch.no_grad(), torch.autocast(
+                device_type=args.device.split(':')[0],
+                dtype=torch.bfloat16, enabled=dtype == 'bf16'):
+            model(x_2d, None, text, pre, input_2d_flip=x_2d_flip)
+
+    seconds = time_calls(call, args.repeats, args.device)
+    return dict(seconds=seconds, memory_mb=peak_memory_mb(args.device))
+
+
+def run_single(args) -> None:
+    import torch
+    torch.set_num_threads(args.threads)
+    setting = json.loads(args.single)
+    runner = run_authors if setting['impl'] == 'authors' else run_ours
+    result = runner(args, setting['batch'], setting['flip'], setting['dtype'])
+    print('RESULT ' + json.dumps({**setting, **result}))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.single:
+        return run_single(args)
+    impls = ['mmlpose'] + (['authors'] if args.authors_repo else [])
+    rows = []
+    base = [a for a in (argv if argv is not None else sys.argv[1:])]
+    for batch in args.batch_sizes:
+        for flip in args.flip:
+            for dtype in args.dtypes:
+                for impl in impls:
+                    setting = dict(impl=impl, batch=batch, flip=flip == 'on',
+                                   dtype=dtype)
+                    proc = subprocess.run(
+                        [sys.executable, __file__, *base, '--single',
+                         json.dumps(setting)],
+                        capture_output=True, text=True,
+                        env=dict(os.environ, PYTHONWARNINGS='ignore'))
+                    lines = [l for l in proc.stdout.splitlines()
+                             if l.startswith('RESULT ')]
+                    if proc.returncode != 0 or not lines:
+                        err = proc.stderr.strip().splitlines()
+                        print(f'{setting}: failed: '
+                              f'{err[-1] if err else proc.returncode}')
+                        continue
+                    rows.append(json.loads(lines[-1][len('RESULT '):]))
+    print(f'\n{args.config}\nframes={args.frames} H={args.hypotheses} '
+          f'M={args.steps} device={args.device} threads={args.threads}')
+    print(f'{"impl":<8} {"batch":>5} {"flip":>4} {"dtype":>5} '
+          f'{"s/clip":>8} {"clips/s":>8} {"peak MB":>8} {"speedup":>7}')
+    for row in rows:
+        per_clip = row['seconds'] / row['batch']
+        ref = [r for r in rows if r['impl'] == 'authors' and all(
+            r[k] == row[k] for k in ('batch', 'flip', 'dtype'))]
+        speedup = (ref[0]['seconds'] / row['seconds']) if ref else None
+        print(f'{row["impl"]:<8} {row["batch"]:>5} '
+              f'{"on" if row["flip"] else "off":>4} {row["dtype"]:>5} '
+              f'{per_clip:>8.3f} {1 / per_clip:>8.2f} '
+              f'{row["memory_mb"]:>8.0f} '
+              f'{"" if speedup is None else f"{speedup:.2f}x":>7}')
+
+
+if __name__ == '__main__':
+    main()
