@@ -1,7 +1,7 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
-"""End-to-end: tools/train.py and tools/test.py on the tiny D3DP config and
-the DeepMimic mini set (CPU): every multi-hypothesis aggregation is
-reported and J-Agg beats the mean-pose baseline."""
+"""End-to-end: tools/train.py and tools/test.py on the tiny D3DP and
+FinePOSE configs and the DeepMimic mini set (CPU): every multi-hypothesis
+aggregation is reported and J-Agg beats the mean-pose baseline."""
 import json
 import os
 import os.path as osp
@@ -23,6 +23,11 @@ from mmlpose.structures.camera import project_points
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'd3dp',
                   'd3dp_tiny-27frm_1xb32-40e_deepmimic.py')
+TINY_CONFIGS = {
+    'd3dp': CONFIG,
+    'finepose': osp.join(REPO, 'configs', 'finepose',
+                         'finepose_tiny-27frm_1xb32-40e_deepmimic.py'),
+}
 ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
 EPOCHS = 5
 
@@ -63,17 +68,19 @@ def metric(stdout, name):
     return float(match[1])
 
 
-@pytest.fixture(scope='module')
-def trained(deepmimic_root, tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('d3dp_tiny')
+@pytest.fixture(scope='module', params=sorted(TINY_CONFIGS))
+def trained(request, deepmimic_root, tmp_path_factory):
+    config = TINY_CONFIGS[request.param]
+    work_dir = tmp_path_factory.mktemp(f'{request.param}_tiny')
     run([
-        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        sys.executable, 'tools/train.py', config, '--work-dir',
         str(work_dir), '--cfg-options', *data_options(deepmimic_root)
     ])
-    return work_dir
+    return config, work_dir
 
 
 def test_train_then_test_reports_every_aggregation(trained, deepmimic_root):
+    config, trained = trained
     logs = [
         osp.join(dp, f) for dp, _, fs in os.walk(trained) for f in fs
         if f.endswith('scalars.json')
@@ -86,7 +93,7 @@ def test_train_then_test_reports_every_aggregation(trained, deepmimic_root):
 
     out = trained / 'results.pkl'
     proc = run([
-        sys.executable, 'tools/test.py', CONFIG,
+        sys.executable, 'tools/test.py', config,
         str(trained / f'epoch_{EPOCHS}.pth'), '--out',
         str(out), '--cfg-options', *data_options(deepmimic_root)
     ])
@@ -106,8 +113,9 @@ def test_train_then_test_reports_every_aggregation(trained, deepmimic_root):
     with open(out, 'rb') as f:
         preds = pickle.load(f)
     pred = preds[0]['pred_instances']
-    assert np.asarray(pred['keypoints_hypotheses']).shape == (1, 4, 27, 17,
-                                                              3)
+    num_hyps = Config.fromfile(config).model.test_cfg.num_hypotheses
+    assert np.asarray(pred['keypoints_hypotheses']).shape == (1, num_hyps,
+                                                              27, 17, 3)
     assert np.asarray(pred['keypoints']).shape == (1, 27, 17, 3)
 
 

@@ -55,6 +55,10 @@ def parse_args(argv=None):
                         help='public FinePOSE checkout to time as reference')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='config overrides k=v (e.g. a small CLIP)')
+    parser.add_argument(
+        '--check-outputs', action='store_true',
+        help='with --authors-repo: compare outputs for the same weights '
+        'and noise instead of timing')
     parser.add_argument('--single', default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -93,7 +97,7 @@ def build_ours(args):
     if overrides:
         cfg.merge_from_dict(overrides)
     denoiser = cfg.model.head.denoiser
-    denoiser.seq_len = max(denoiser.get('seq_len', 243), args.frames)
+    denoiser.seq_len = args.frames
     model = init_lifter(cfg, args.checkpoint, device=args.device)
     model.eval()
     return model
@@ -122,8 +126,9 @@ def run_ours(args, batch: int, flip: bool, dtype: str) -> dict:
     return dict(seconds=seconds, memory_mb=peak_memory_mb(args.device))
 
 
-def run_authors(args, batch: int, flip: bool, dtype: str) -> dict:
-    """Time the authors' ``FinePOSE`` sampling loop with random weights.
+def build_authors(args, flip: bool):
+    """The authors' ``FinePOSE`` with random weights, its clip module and
+    the six fixed prompt words' tokens.
 
     Their code loads CLIP ViT-B/32 from the internet and puts tensors on
     CUDA; a random CLIP of the same architecture and a device shim replace
@@ -156,15 +161,31 @@ def run_authors(args, batch: int, flip: bool, dtype: str) -> dict:
                      sampling_timesteps=args.steps).to(args.device).eval()
     if not args.device.startswith('cuda'):
         model.device = torch.device('cpu')
-    x_2d = torch.randn(batch, args.frames, 17, 2, device=args.device) * 0.3
+    return model, clip
+
+
+def authors_inputs(clip, x_2d, verb: str = 'walk'):
+    """Flipped 2D, verb tokens and prompt-word tokens as the authors'
+    evaluation builds them."""
+    import torch
+    batch = x_2d.shape[0]
     x_2d_flip = x_2d.clone()
     x_2d_flip[..., 0] *= -1
     x_2d_flip[:, :, H36M_LEFT + H36M_RIGHT] = x_2d_flip[:, :, H36M_RIGHT +
                                                         H36M_LEFT]
-    text = clip.tokenize(['walk'] * batch).to(args.device)
+    text = clip.tokenize([verb] * batch).to(x_2d.device)
     words = ['A person', 'speed', 'head', 'body', 'arm', 'leg']
     pre = torch.cat([clip.tokenize(w) for w in words])[None].repeat(
-        batch, 1, 1).to(args.device)
+        batch, 1, 1).to(x_2d.device)
+    return x_2d_flip, text, pre
+
+
+def run_authors(args, batch: int, flip: bool, dtype: str) -> dict:
+    """Time the authors' sampling loop with random weights."""
+    import torch
+    model, clip = build_authors(args, flip)
+    x_2d = torch.randn(batch, args.frames, 17, 2, device=args.device) * 0.3
+    x_2d_flip, text, pre = authors_inputs(clip, x_2d)
 
     def call():
         with torch.no_grad(), torch.autocast(
@@ -174,6 +195,47 @@ def run_authors(args, batch: int, flip: bool, dtype: str) -> dict:
 
     seconds = time_calls(call, args.repeats, args.device)
     return dict(seconds=seconds, memory_mb=peak_memory_mb(args.device))
+
+
+def check_outputs(args) -> None:
+    """Same weights, same noise: compare our sampler with the authors'.
+
+    The authors' random-initialised model is converted with
+    ``tools/model_converters/finepose_to_mmlpose.py``'s function into our
+    FinePOSE lifter; both sample from the same seed (batch 1: their
+    cross-attention pairs text and rows correctly only for one sample).
+    """
+    import torch
+
+    from mmlpose.models.utils.finepose_converter import (
+        convert_finepose_state_dict, merge_into)
+    torch.set_num_threads(args.threads)
+    flip = args.flip[0] == 'on'
+    theirs, clip = build_authors(args, flip)
+    ours = build_ours(args)
+    state = {f'module.{k}': v for k, v in theirs.state_dict().items()}
+    converted, report = convert_finepose_state_dict(
+        {'model_pos': state}, target=ours.state_dict())
+    ours.load_state_dict(merge_into(ours.state_dict(), converted))
+    x_2d = torch.randn(1, args.frames, 17, 2, device=args.device) * 0.3
+    x_2d_flip, text, pre = authors_inputs(clip, x_2d)
+    with torch.no_grad():
+        torch.manual_seed(0)
+        if flip:
+            ref = theirs(x_2d, None, text, pre, input_2d_flip=x_2d_flip)
+            ref = ref[:, -1]  # (B, steps, H, T, K, 3): the last step
+        else:
+            ref = theirs(x_2d, None, text, pre)[-1]
+        gen = torch.Generator(device=args.device).manual_seed(0)
+        out = ours.head.sample(
+            x_2d, dict(action_text=['walk']),
+            num_hypotheses=args.hypotheses, num_steps=args.steps,
+            flip_indices=FLIP_INDICES if flip else None, generator=gen)
+    diff = (out - ref).abs().max().item()
+    print(f'converted {len(converted)} tensors, dropped '
+          f'{len(report.dropped)} keys; same weights and noise, '
+          f'H={args.hypotheses} M={args.steps} flip={flip}: max |ours - '
+          f'authors| = {diff:.2e} m (output scale {ref.abs().max():.2f})')
 
 
 def run_single(args) -> None:
@@ -189,6 +251,10 @@ def main(argv=None):
     args = parse_args(argv)
     if args.single:
         return run_single(args)
+    if args.check_outputs:
+        if not args.authors_repo:
+            raise SystemExit('error: --check-outputs needs --authors-repo')
+        return check_outputs(args)
     impls = ['mmlpose'] + (['authors'] if args.authors_repo else [])
     rows = []
     base = [a for a in (argv if argv is not None else sys.argv[1:])]
