@@ -29,6 +29,6 @@ load_from = None
 resume = False
 backend_args = dict(backend='local')
 
-train_cfg = dict(by_epoch=True)
+# train_cfg (loop and epochs) comes from a schedule or the config itself.
 val_cfg = dict()
 test_cfg = dict()

@@ -1,62 +1,11 @@
-# D3DP, Human3.6M, 243 frames, CPN-detected 2D. Recipe of the authors' code:
-# AdamW lr 6e-5, weight decay 0.1, lr x0.993 per epoch, 100 epochs,
-# 4 sequences of 243 frames per batch, flip augmentation, flip test.
-# Test defaults of their code: 5 hypotheses, 5 DDIM steps (see test_cfg).
+# D3DP, Human3.6M, 243 frames, CPN-detected 2D. Recipe of the authors' code
+# (AdamW 6e-5, wd 0.1, x0.993 per epoch, 100 epochs, flip augmentation and
+# flip test); test defaults of their code: 5 hypotheses, 5 DDIM steps.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/d3dp.py',
-    '../_base_/datasets/h36m_lifting.py'
+    '../_base_/datasets/h36m_lifting_multihyp.py',
+    '../_base_/schedules/diffusion_adamw_100e.py'
 ]
 
-# JPMA reprojects with the camera intrinsics and the root trajectory.
-meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
-             'camera_param', 'target_root', 'action', 'action_text')
-train_pipeline = [
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    dict(
-        type='RandomFlipAroundRoot',
-        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
-        target_flip_cfg=dict(center_mode='static', center_x=0.),
-        flip_label=True),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
-]
-val_pipeline = [
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
-]
-
-train_cfg = dict(max_epochs=100, val_interval=10)
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=6e-5, weight_decay=0.1),
-    clip_grad=None)
-param_scheduler = [
-    dict(type='ExponentialLR', gamma=0.993, end=100, by_epoch=True)
-]
-auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
     checkpoint=dict(save_best='MPJPE', rule='less', max_keep_ckpts=1))
-
-train_dataloader = dict(
-    dataset=dict(
-        keypoint_2d_src='detection',
-        keypoint_2d_det_file='joint_2d_det_files/cpn_ft_h36m_dbb_train.npy',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(
-        keypoint_2d_src='detection',
-        keypoint_2d_det_file='joint_2d_det_files/cpn_ft_h36m_dbb_test.npy',
-        pipeline=val_pipeline))
-test_dataloader = val_dataloader
-
-# Every aggregation, labelled: J-Best / P-Best use the ground truth (oracle),
-# J-Agg (the model's keypoints, JPMA) and P-Agg (mean) do not. ActionMPJPE
-# reports the J-Agg output per action; 'MPJPE' below is J-Agg.
-skip_list = [
-    'S9_Greet', 'S9_SittingDown', 'S9_Wait_1', 'S9_Greeting', 'S9_Waiting_1'
-]
-val_evaluator = [
-    dict(type='MultiHypothesisMPJPE', modes=('mpjpe', 'p-mpjpe'),
-         skip_list=skip_list),
-    dict(type='ActionMPJPE', mode='mpjpe', skip_list=skip_list),
-    dict(type='ActionMPJPE', mode='p-mpjpe', skip_list=skip_list),
-]
-test_evaluator = val_evaluator

@@ -4,7 +4,8 @@
 #   python tools/train.py configs/d3dp/d3dp_tiny-27frm_1xb32-40e_deepmimic.py
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/d3dp.py',
-    '../_base_/datasets/deepmimic_lifting.py'
+    '../_base_/datasets/deepmimic_lifting_multihyp.py',
+    '../_base_/schedules/tiny_adamw_40e.py'
 ]
 
 num_frames = 27
@@ -18,40 +19,7 @@ model = dict(
             drop_path_rate=0.)),
     test_cfg=dict(num_hypotheses=4, num_steps=2))
 
-meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
-             'camera_param', 'target_root', 'action', 'action_text')
-train_pipeline = [
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    dict(
-        type='RandomFlipAroundRoot',
-        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
-        target_flip_cfg=dict(center_mode='static', center_x=0.),
-        flip_label=True),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
-]
-val_pipeline = [
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = val_dataloader
-
-val_evaluator = [
-    dict(type='MultiHypothesisMPJPE', modes=('mpjpe', 'p-mpjpe')),
-    dict(type='ActionMPJPE', mode='mpjpe'),
-    dict(type='ActionMPJPE', mode='p-mpjpe'),
-]
-test_evaluator = val_evaluator
-
-train_cfg = dict(max_epochs=40, val_interval=10)
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01))
-param_scheduler = [
-    dict(type='ExponentialLR', gamma=0.96, end=40, by_epoch=True)
-]
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=10, save_best='MPJPE', rule='less',
-                    max_keep_ckpts=1))
-randomness = dict(seed=0)
+    checkpoint=dict(
+        interval=10, save_best='MPJPE', rule='less', max_keep_ckpts=1))

@@ -7,7 +7,8 @@
 # height-normalised 'univ_annot3'), so that JPMA's reprojection is exact.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/finepose.py',
-    '../_base_/datasets/mpi_inf_3dhp_lifting.py'
+    '../_base_/datasets/mpi_inf_3dhp_lifting.py',
+    '../_base_/schedules/diffusion_adamw_100e.py'
 ]
 
 num_frames = 243
@@ -35,8 +36,6 @@ model = dict(
         root_index=root_index,
         decoder=codec))
 
-meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
-             'camera_param', 'target_root', 'action', 'action_text')
 train_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(
@@ -44,13 +43,12 @@ train_pipeline = [
         keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
         target_flip_cfg=dict(center_mode='static', center_x=0.),
         flip_label=True),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
+    dict(type='PackPoseInputs', meta_keys=_base_.meta_keys)
 ]
 val_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
+    dict(type='PackPoseInputs', meta_keys=_base_.meta_keys)
 ]
-
 train_dataloader = dict(
     batch_size=4,
     dataset=dict(multiple_target=num_frames, pipeline=train_pipeline))
@@ -59,14 +57,6 @@ val_dataloader = dict(
     dataset=dict(multiple_target=num_frames, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-train_cfg = dict(max_epochs=100, val_interval=10)
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=6e-5, weight_decay=0.1),
-    clip_grad=None)
-param_scheduler = [
-    dict(type='ExponentialLR', gamma=0.993, end=100, by_epoch=True)
-]
-auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
     checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=1))
 

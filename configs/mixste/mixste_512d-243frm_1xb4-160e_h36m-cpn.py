@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/datasets/h36m_lifting.py'
 ]
 
-train_cfg = dict(max_epochs=160, val_interval=10)
+train_cfg = dict(by_epoch=True, max_epochs=160, val_interval=10)
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=4e-5, weight_decay=0.1),
     clip_grad=None)

@@ -25,7 +25,7 @@ model = dict(
         ],
         decoder=codec))
 
-train_cfg = dict(max_epochs=120, val_interval=10)
+train_cfg = dict(by_epoch=True, max_epochs=120, val_interval=10)
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=4e-5, weight_decay=0.1))
 param_scheduler = [

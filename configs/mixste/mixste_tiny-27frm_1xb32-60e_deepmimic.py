@@ -17,7 +17,7 @@ model = dict(
         drop_path_rate=0.),
     head=dict(in_channels=64))
 
-train_cfg = dict(max_epochs=60, val_interval=10)
+train_cfg = dict(by_epoch=True, max_epochs=60, val_interval=10)
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01))
 param_scheduler = [

@@ -11,8 +11,10 @@ codec = dict(
     root_index=0,
     reshape_keypoints=False)
 
+# camera_param and target_root (the codec's root position) let
+# multi-hypothesis heads reproject (JPMA); action_text feeds text-guided ones.
 meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
-             'camera_param', 'action', 'action_text')
+             'camera_param', 'target_root', 'action', 'action_text')
 train_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(
