@@ -9,19 +9,8 @@ from torch import Tensor
 from mmlpose.registry import MODELS
 
 
-def _joint_weights(joint_weights: Optional[Sequence[float]]) -> Optional[Tensor]:
-    if joint_weights is None:
-        return None
-    return torch.as_tensor(joint_weights, dtype=torch.float32)
-
-
-@MODELS.register_module()
-class WeightedMPJPELoss(nn.Module):
-    """Mean per-joint position error with optional per-joint weights.
-
-    ``loss = mean_{b,t,k}( w_k * v_btk * ||pred_btk - gt_btk||_2 )``, where
-    ``w`` are the fixed joint weights (MixSTE uses larger weights for limbs)
-    and ``v`` the target visibility weights.
+class JointWeightedLoss(nn.Module):
+    """Base of losses with fixed per-joint weights and a loss weight.
 
     Args:
         joint_weights (Sequence[float], optional): K per-joint weights.
@@ -33,9 +22,25 @@ class WeightedMPJPELoss(nn.Module):
                  joint_weights: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.):
         super().__init__()
-        self.register_buffer(
-            'joint_weights', _joint_weights(joint_weights), persistent=False)
+        weights = None if joint_weights is None else torch.as_tensor(
+            joint_weights, dtype=torch.float32)
+        self.register_buffer('joint_weights', weights, persistent=False)
         self.loss_weight = loss_weight
+
+
+@MODELS.register_module()
+class WeightedMPJPELoss(JointWeightedLoss):
+    """Mean per-joint position error with optional per-joint weights.
+
+    ``loss = mean_{b,t,k}( w_k * v_btk * ||pred_btk - gt_btk||_2 )``, where
+    ``w`` are the fixed joint weights (MixSTE uses larger weights for limbs)
+    and ``v`` the target visibility weights.
+
+    Args:
+        joint_weights (Sequence[float], optional): K per-joint weights.
+            Defaults to None (all ones).
+        loss_weight (float): Weight of the loss. Defaults to 1.
+    """
 
     def forward(self,
                 pred: Tensor,
@@ -79,7 +84,7 @@ class MPJVELoss(nn.Module):
 
 
 @MODELS.register_module()
-class TemporalConsistencyLoss(nn.Module):
+class TemporalConsistencyLoss(JointWeightedLoss):
     """MixSTE's temporal consistency term: the mean of joint-weighted squared
     frame-to-frame differences of the prediction (no target needed).
 
@@ -88,14 +93,6 @@ class TemporalConsistencyLoss(nn.Module):
             Defaults to None (all ones).
         loss_weight (float): Weight of the loss. Defaults to 1.
     """
-
-    def __init__(self,
-                 joint_weights: Optional[Sequence[float]] = None,
-                 loss_weight: float = 1.):
-        super().__init__()
-        self.register_buffer(
-            'joint_weights', _joint_weights(joint_weights), persistent=False)
-        self.loss_weight = loss_weight
 
     def forward(self,
                 pred: Tensor,
