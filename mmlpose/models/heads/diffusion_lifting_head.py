@@ -178,6 +178,10 @@ class DiffusionLiftingHead(BaseHead):
             Tensor: ``(B, H, T, K, 3)`` hypotheses (as predicted, not made
             root-relative).
         """
+        if x_2d.ndim != 4 or x_2d.shape[-1] != 2:
+            raise ValueError(f'{type(self).__name__}.sample expects 2D '
+                             'keypoints of shape (B, T, K, 2), got '
+                             f'{tuple(x_2d.shape)}')
         B, T, K, _ = x_2d.shape
         H = num_hypotheses
         flip = flip_indices is not None

@@ -216,3 +216,10 @@ def test_estimator_wires_the_head():
     assert model(x, mode='tensor').shape == (2, 2, FRAMES, 17, 3)
     with pytest.raises(RuntimeError, match='mode'):
         model(x, mode='bad')
+
+
+@pytest.mark.parametrize('shape', [(27, 17, 2), (1, 5, 17, 3)])
+def test_sample_rejects_badly_shaped_2d_with_a_clear_error(shape):
+    head = tiny_head()
+    with pytest.raises(ValueError, match=r'\(B, T, K, 2\)'):
+        head.sample(torch.rand(*shape), num_hypotheses=2, num_steps=1)
