@@ -62,11 +62,12 @@ def main():
     try:
         runner = Runner.from_cfg(cfg)
         metrics = runner.test()
+        is_main_process = runner.rank == 0
     except FileNotFoundError as e:  # missing data root, annotation, ...
         raise SystemExit(f'error: {e}') from None
     finally:
         teardown_distributed()
-    if metrics:
+    if metrics and is_main_process:  # one table, not one per rank
         width = max(len(k) for k in metrics)
         print('\n'.join(f'{k:<{width}}  {v:.2f}' if isinstance(v, float)
                         else f'{k:<{width}}  {v}'
