@@ -120,6 +120,16 @@ def test_dist_train_two_cpu_processes(deepmimic_root, tmp_path):
     model = init_lifter(CONFIG, str(ckpt))
     assert model.dataset_meta['num_keypoints'] == 17
 
+    env['PORT'] = str(free_port())
+    proc = subprocess.run([
+        'bash', 'tools/dist_test.sh', CONFIG, str(ckpt), '2', '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
+        *data_options(deepmimic_root, 1)
+    ], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # both ranks evaluate, rank 0 alone prints the table
+    assert len(re.findall(r'^MPJPE\s+[\d.]+$', proc.stdout, re.M)) == 1
+
 
 def test_bad_config_and_missing_data_give_one_line_errors(tmp_path):
     proc = run([sys.executable, 'tools/train.py', 'no_such_config.py'])
