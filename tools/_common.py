@@ -7,7 +7,7 @@ import sys
 # Allow running the tools from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402,F401
+from mmengine.config import Config, DictAction  # noqa: E402
 
 
 def load_config(path: str, cfg_options=None, launcher: str = 'none'):
@@ -36,3 +36,27 @@ def setup_local_rank(local_rank: int) -> None:
     """Export LOCAL_RANK for launchers that pass ``--local-rank``."""
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(local_rank)
+
+
+def add_runtime_args(parser, cfg_example: str) -> None:
+    """``--cfg-options``, ``--launcher`` and ``--local-rank``, shared by
+    train.py and test.py."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help=f'override config settings, e.g. {cfg_example}')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def enable_visualization(cfg, show_dir) -> None:
+    """``--show-dir``: turn the visualization hook on, writing to it."""
+    if show_dir:
+        vis = cfg.default_hooks.setdefault('visualization', {})
+        vis['enable'] = True
+        vis['out_dir'] = show_dir

@@ -4,7 +4,8 @@
 import argparse
 import os.path as osp
 
-from _common import DictAction, load_config, set_work_dir, setup_local_rank
+from _common import (add_runtime_args, enable_visualization, load_config,
+                     set_work_dir, setup_local_rank)
 from mmengine.runner import Runner
 
 from mmlpose.engine import teardown_distributed
@@ -22,17 +23,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir',
         help='directory where visualized predictions are saved')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. model.test_cfg.flip_test=False')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runtime_args(parser, 'model.test_cfg.flip_test=False')
     args = parser.parse_args()
     setup_local_rank(args.local_rank)
     return args
@@ -46,10 +37,7 @@ def main():
     cfg = load_config(args.config, args.cfg_options, args.launcher)
     set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
-    if args.show_dir:
-        vis = cfg.default_hooks.setdefault('visualization', {})
-        vis['enable'] = True
-        vis['out_dir'] = args.show_dir
+    enable_visualization(cfg, args.show_dir)
     if args.out:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise SystemExit('error: --out must end with .pkl or .pickle')

@@ -2,7 +2,8 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
-from _common import DictAction, load_config, set_work_dir, setup_local_rank
+from _common import (add_runtime_args, enable_visualization, load_config,
+                     set_work_dir, setup_local_rank)
 from mmengine.runner import Runner
 
 from mmlpose.engine import teardown_distributed
@@ -33,17 +34,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir',
         help='directory where visualized predictions of validation are saved')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. train_cfg.max_epochs=2')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_runtime_args(parser, 'train_cfg.max_epochs=2')
     args = parser.parse_args()
     setup_local_rank(args.local_rank)
     return args
@@ -76,10 +67,7 @@ def merge_args(cfg, args):
         cfg.val_evaluator = None
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
-    if args.show_dir:
-        vis = cfg.default_hooks.setdefault('visualization', {})
-        vis['enable'] = True
-        vis['out_dir'] = args.show_dir
+    enable_visualization(cfg, args.show_dir)
     return cfg
 
 
