@@ -1,7 +1,7 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """High-level inference for 2D-to-3D lifters."""
 import os.path as osp
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -78,7 +78,8 @@ def lift_sequence(model: nn.Module,
                   keypoints_2d: np.ndarray,
                   image_size: Tuple[int, int],
                   keypoint_scores: Optional[np.ndarray] = None,
-                  batch_size: int = 16) -> np.ndarray:
+                  batch_size: int = 16,
+                  action_text: Optional[str] = None) -> np.ndarray:
     """Lift a 2D keypoint sequence of one person to 3D.
 
     The 2D keypoints are normalised as in training (mmpose's
@@ -93,6 +94,8 @@ def lift_sequence(model: nn.Module,
         keypoint_scores (np.ndarray, optional): ``(T, K)`` confidences;
             lifters that take 2D positions only ignore them.
         batch_size (int): Windows per forward pass. Defaults to 16.
+        action_text (str, optional): Text for text-guided lifters (e.g.
+            ``'walk dog'``); their default prompt when None.
 
     Returns:
         np.ndarray: ``(T, K, 3)`` root-relative 3D keypoints in metres, in
@@ -109,27 +112,48 @@ def lift_sequence(model: nn.Module,
     if not np.isfinite(keypoints_2d).all():
         raise ValueError('keypoints_2d contains NaN or inf; fill frames '
                          'without a person first')
-    w, h = image_size
-    norm = (keypoints_2d - np.array([w / 2, h / 2], np.float32)) / (w / 2)
+    norm = normalize_keypoints(keypoints_2d, image_size)
+    return _lift_normalized(model, [norm], batch_size, action_text)[0]
 
+
+def normalize_keypoints(keypoints_2d: np.ndarray,
+                        image_size: Tuple[int, int]) -> np.ndarray:
+    """Pixels to the lifters' input units (mmpose's ``VideoPoseLifting``):
+    centred on the image and divided by half its width."""
+    w, h = image_size
+    return ((np.asarray(keypoints_2d, np.float32) -
+             np.array([w / 2, h / 2], np.float32)) / (w / 2)).astype(
+                 np.float32)
+
+
+def _lift_normalized(model: nn.Module, sequences: Sequence[np.ndarray],
+                     batch_size: int,
+                     action_text: Optional[str]) -> List[np.ndarray]:
+    """Lift several normalised ``(T_i, K, 2)`` sequences, their windows
+    batched together; returns one ``(T_i, K, 3)`` array per sequence."""
+    num_keypoints = len(model.dataset_meta['flip_indices'])
     # the temporal network: a backbone, or a diffusion head's denoiser
     net = getattr(model, 'backbone', None)
     if net is None:
         net = getattr(getattr(model, 'head', None), 'denoiser', None)
-    window = getattr(net, 'seq_len', len(norm))
-    spans = _windows(len(norm), window)
-    clips = []
-    for start, end in spans:
-        clip = norm[start:end]
-        if len(clip) < window:
-            pad = window - len(clip)
-            left = pad // 2
-            clip = np.pad(clip, ((left, pad - left), (0, 0), (0, 0)),
-                          mode='edge')
-        clips.append(clip)
+    window = getattr(net, 'seq_len', None) or max(len(s) for s in sequences)
+    jobs, clips = [], []  # (sequence index, start, end, left pad)
+    for seq_idx, norm in enumerate(sequences):
+        for start, end in _windows(len(norm), window):
+            clip = norm[start:end]
+            left = 0
+            if len(clip) < window:
+                pad = window - len(clip)
+                left = pad // 2
+                clip = np.pad(clip, ((left, pad - left), (0, 0), (0, 0)),
+                              mode='edge')
+            jobs.append((seq_idx, start, end, left))
+            clips.append(clip)
 
     device = next(model.parameters()).device
     meta = dict(flip_indices=model.dataset_meta['flip_indices'])
+    if action_text is not None:
+        meta['action_text'] = action_text
     outputs = []
     for i in range(0, len(clips), batch_size):
         batch = torch.from_numpy(np.stack(clips[i:i + batch_size])).to(device)
@@ -139,9 +163,70 @@ def lift_sequence(model: nn.Module,
             np.asarray(r.pred_instances.keypoints).reshape(
                 window, num_keypoints, -1) for r in results)
 
-    result = np.zeros((len(norm), num_keypoints, 3), dtype=np.float32)
-    for (start, end), out in zip(spans, outputs):
-        n = end - start
-        left = (window - n) // 2 if n < window else 0
-        result[start:end] = out[left:left + n, :, :3]
+    lifted = [
+        np.zeros((len(norm), num_keypoints, 3), dtype=np.float32)
+        for norm in sequences
+    ]
+    for (seq_idx, start, end, left), out in zip(jobs, outputs):
+        lifted[seq_idx][start:end] = out[left:left + end - start, :, :3]
+    return lifted
+
+
+@torch.no_grad()
+def lift_multi_person(model: nn.Module,
+                      keypoints_2d: np.ndarray,
+                      visible: np.ndarray,
+                      image_size: Tuple[int, int],
+                      batch_size: int = 16,
+                      action_text: Optional[str] = None) -> np.ndarray:
+    """Lift several people of one video, each on their own (FinePOSE's
+    multi-human protocol), and stack them along a person axis.
+
+    Frames where a person is out of view (``visible`` False) are zero-filled
+    in the lifter's normalised 2D input, as in training with
+    ``ZeroFillAbsentFrames``, and are zero in the output. The windows of all
+    people go through the model together, ``batch_size`` at a time. A
+    person who is never visible gets an all-zero track without being lifted.
+
+    Args:
+        model (nn.Module): A lifter from :func:`init_lifter`.
+        keypoints_2d (np.ndarray): ``(P, T, K, 2)`` pixel coordinates;
+            values in absent frames are ignored.
+        visible (np.ndarray): ``(P, T)`` bool, the person is in view.
+        image_size (tuple): ``(w, h)`` of the images.
+        batch_size (int): Windows per forward pass. Defaults to 16.
+        action_text (str, optional): Text for text-guided lifters (e.g. the
+            activity, ``'fencing'``); their default prompt when None.
+
+    Returns:
+        np.ndarray: ``(P, T, K, 3)`` root-relative 3D keypoints in metres,
+        camera axes, zeros where ``visible`` is False.
+    """
+    keypoints_2d = np.asarray(keypoints_2d, dtype=np.float32)
+    num_keypoints = len(model.dataset_meta['flip_indices'])
+    if keypoints_2d.ndim != 4 or keypoints_2d.shape[2:] != (num_keypoints,
+                                                            2):
+        raise ValueError(f'keypoints_2d must have shape (P, T, '
+                         f'{num_keypoints}, 2), got {keypoints_2d.shape}')
+    visible = np.asarray(visible).astype(bool)
+    if visible.shape != keypoints_2d.shape[:2]:
+        raise ValueError(f'visible must have shape (P, T) = '
+                         f'{keypoints_2d.shape[:2]}, got {visible.shape}')
+    if keypoints_2d.shape[0] == 0 or keypoints_2d.shape[1] == 0:
+        raise ValueError('keypoints_2d holds no person or no frame: nothing '
+                         'to lift')
+    if not np.isfinite(keypoints_2d[visible]).all():
+        raise ValueError('keypoints_2d contains NaN or inf in visible frames')
+    result = np.zeros(keypoints_2d.shape[:3] + (3, ), dtype=np.float32)
+    people = np.flatnonzero(visible.any(axis=1))
+    if len(people) == 0:
+        return result
+    norms = []
+    for person in people:
+        norm = normalize_keypoints(keypoints_2d[person], image_size)
+        norm[~visible[person]] = 0
+        norms.append(norm)
+    for person, lifted in zip(
+            people, _lift_normalized(model, norms, batch_size, action_text)):
+        result[person] = lifted * visible[person][:, None, None]
     return result

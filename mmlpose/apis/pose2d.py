@@ -9,45 +9,13 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-# The 17 Human3.6M joints, in the order of mmpose's ``h36m`` metainfo.
-H36M_JOINT_NAMES = ('root', 'right_hip', 'right_knee', 'right_foot',
-                    'left_hip', 'left_knee', 'left_foot', 'spine', 'thorax',
-                    'neck_base', 'head', 'left_shoulder', 'left_elbow',
-                    'left_wrist', 'right_shoulder', 'right_elbow',
-                    'right_wrist')
+from mmlpose.structures.keypoint_mapping import (H36M_JOINT_NAMES,
+                                                coco_to_h36m)
 
-# BlazePose landmark indices used by the mapping.
-_BP = dict(
-    left_ear=7,
-    right_ear=8,
-    left_shoulder=11,
-    right_shoulder=12,
-    left_elbow=13,
-    right_elbow=14,
-    left_wrist=15,
-    right_wrist=16,
-    left_hip=23,
-    right_hip=24,
-    left_knee=25,
-    right_knee=26,
-    left_ankle=27,
-    right_ankle=28)
-
-# H36M joints copied one-to-one from a BlazePose landmark.
-_DIRECT = {
-    1: _BP['right_hip'],
-    2: _BP['right_knee'],
-    3: _BP['right_ankle'],
-    4: _BP['left_hip'],
-    5: _BP['left_knee'],
-    6: _BP['left_ankle'],
-    11: _BP['left_shoulder'],
-    12: _BP['left_elbow'],
-    13: _BP['left_wrist'],
-    14: _BP['right_shoulder'],
-    15: _BP['right_elbow'],
-    16: _BP['right_wrist'],
-}
+# BlazePose landmark of each COCO-17 keypoint (nose, eyes, ears, shoulders,
+# elbows, wrists, hips, knees, ankles).
+BLAZEPOSE_COCO_INDICES = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25,
+                          26, 27, 28)
 
 # The head joint (top of the skull) is put beyond the head centre (mid-ears)
 # by this fraction of the thorax-to-head-centre distance: 0.103 / 0.175 m on
@@ -62,35 +30,14 @@ MEDIAPIPE_HINT = ('mediapipe is not installed: pip install mediapipe==0.10.21 '
 def blazepose_to_h36m(landmarks: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Map 33 BlazePose landmarks to the 17 Human3.6M joints.
 
-    ===  ==============  ==================================================
-    idx  H36M joint      from BlazePose (landmark index)
-    ===  ==============  ==================================================
-    0    root (pelvis)   mid-point of left_hip (23) and right_hip (24)
-    1    right_hip       right_hip (24)
-    2    right_knee      right_knee (26)
-    3    right_foot      right_ankle (28)
-    4    left_hip        left_hip (23)
-    5    left_knee       left_knee (25)
-    6    left_foot       left_ankle (27)
-    7    spine           mid-point of pelvis (0) and thorax (8)
-    8    thorax          mid-point of left (11) and right (12) shoulders
-    9    neck_base       mid-point of left_ear (7) and right_ear (8): the
-                         centre of the head, as in the DeepMimic training
-                         skeleton (docs/deepmimic.md)
-    10   head            neck_base moved away from the thorax by
-                         ``HEAD_TOP_RATIO`` (0.6) of the thorax-to-neck_base
-                         distance: the top of the head
-    11   left_shoulder   left_shoulder (11)
-    12   left_elbow      left_elbow (13)
-    13   left_wrist      left_wrist (15)
-    14   right_shoulder  right_shoulder (12)
-    15   right_elbow     right_elbow (14)
-    16   right_wrist     right_wrist (16)
-    ===  ==============  ==================================================
-
-    Left and right are the person's own sides, as in both skeletons. The
-    score of a copied joint is the landmark's visibility; the score of a
-    derived joint is the mean visibility of the landmarks it comes from.
+    The 17 COCO-equivalent landmarks (``BLAZEPOSE_COCO_INDICES``) go through
+    :func:`mmlpose.structures.keypoint_mapping.coco_to_h36m`: pelvis =
+    mid-hips, thorax = mid-shoulders, spine = their mid-point, neck_base =
+    mid-ears (the head centre, as in the DeepMimic training skeleton,
+    ``docs/deepmimic.md``) and the head top ``HEAD_TOP_RATIO`` (0.6) of the
+    thorax-to-neck_base distance beyond it; the limbs are copied. Left and
+    right are the person's own sides. The score of a copied joint is the
+    landmark's visibility; that of a derived joint the mean of its sources.
 
     Args:
         landmarks (np.ndarray): ``(33, 3)`` BlazePose landmarks: x, y in
@@ -104,24 +51,9 @@ def blazepose_to_h36m(landmarks: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     if landmarks.shape != (33, 3):
         raise ValueError('landmarks must have shape (33, 3), got '
                          f'{landmarks.shape}')
-    xy, vis = landmarks[:, :2], landmarks[:, 2]
-    kpts = np.zeros((17, 2), dtype=np.float64)
-    scores = np.zeros(17, dtype=np.float64)
-
-    for h36m_idx, bp_idx in _DIRECT.items():
-        kpts[h36m_idx] = xy[bp_idx]
-        scores[h36m_idx] = vis[bp_idx]
-
-    def mean_of(*idx: int) -> Tuple[np.ndarray, float]:
-        return xy[list(idx)].mean(axis=0), float(vis[list(idx)].mean())
-
-    kpts[0], scores[0] = mean_of(_BP['left_hip'], _BP['right_hip'])
-    kpts[8], scores[8] = mean_of(_BP['left_shoulder'], _BP['right_shoulder'])
-    kpts[7] = (kpts[0] + kpts[8]) / 2
-    scores[7] = (scores[0] + scores[8]) / 2
-    kpts[9], scores[9] = mean_of(_BP['left_ear'], _BP['right_ear'])
-    kpts[10] = kpts[9] + HEAD_TOP_RATIO * (kpts[9] - kpts[8])
-    scores[10] = scores[9]
+    coco = landmarks[list(BLAZEPOSE_COCO_INDICES)]
+    kpts, scores = coco_to_h36m(
+        coco[:, :2], coco[:, 2], head_top_ratio=HEAD_TOP_RATIO)
     return kpts.astype(np.float32), scores.astype(np.float32)
 
 

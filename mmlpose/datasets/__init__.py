@@ -1,10 +1,14 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 from .h36m_text_dataset import (Human36mTextDataset, action_category,
                                 action_to_text)
+from .egohumans_dataset import (EGOHUMANS_ACTIVITY_TEXT,
+                                EgoHumansLiftingDataset, egohumans_imgname,
+                                parse_egohumans_imgname)
 from .mpi_inf_3dhp_dataset import MPIINF3DHPDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'Human36mTextDataset', 'action_to_text', 'action_category',
-    'MPIINF3DHPDataset'
+    'MPIINF3DHPDataset', 'EgoHumansLiftingDataset', 'EGOHUMANS_ACTIVITY_TEXT',
+    'egohumans_imgname', 'parse_egohumans_imgname'
 ]

@@ -131,3 +131,20 @@ def test_tiny_lifter_loss_and_predict():
     pred = out[0].pred_instances
     assert pred.keypoints.shape == (1, T, 17, 3)
     assert pred.keypoints_hypotheses.shape == (1, 2, T, 17, 3)
+
+
+def test_egohumans_config_is_the_h36m_recipe_per_person():
+    cfg, h36m = load('finepose_512d-243frm_1xb4-100e_egohumans.py'), load(H36M)
+    assert cfg.model == h36m.model
+    assert cfg.optim_wrapper == h36m.optim_wrapper
+    assert cfg.param_scheduler == h36m.param_scheduler
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        dataset = loader.dataset
+        assert dataset.type == 'EgoHumansLiftingDataset'
+        assert dataset.keypoint_2d_src == 'gt'
+        assert dataset.multiple_target == 243
+        steps = [t['type'] for t in dataset.pipeline]
+        assert steps[:2] == ['GenerateTarget', 'ZeroFillAbsentFrames']
+        assert {'person_id', 'view', 'frame_ids', 'action_text',
+                'camera_param'} <= set(dataset.pipeline[-1].meta_keys)
+    assert cfg.val_evaluator[0].type == 'MultiHypothesisMPJPE'

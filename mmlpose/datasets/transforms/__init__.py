@@ -1,1 +1,4 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
+from .absent_frames import ZeroFillAbsentFrames
+
+__all__ = ['ZeroFillAbsentFrames']
