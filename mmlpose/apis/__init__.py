@@ -4,6 +4,6 @@ from .pose2d import (H36M_JOINT_NAMES, MediaPipePose2D, blazepose_to_h36m,
                      fill_missing_frames)
 
 __all__ = [
-    'init_lifter', 'lift_sequence', 'lift_multi_person', 'MediaPipePose2D', 'blazepose_to_h36m',
-    'fill_missing_frames', 'H36M_JOINT_NAMES'
+    'init_lifter', 'lift_sequence', 'lift_multi_person', 'MediaPipePose2D',
+    'blazepose_to_h36m', 'fill_missing_frames', 'H36M_JOINT_NAMES'
 ]

@@ -11,21 +11,17 @@ _base_ = ['./h36m_lifting.py']
 
 dataset_type = 'EgoHumansLiftingDataset'
 data_root = 'data/egohumans/'
-codec = _base_.codec
 # person_id, view and frame_ids regroup windows into (P, T, K, 3) per view
 meta_keys = _base_.meta_keys + ('person_id', 'view', 'frame_ids')
+# the Human3.6M pipelines with ZeroFillAbsentFrames after GenerateTarget
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
+    _base_.train_pipeline[0],
     dict(type='ZeroFillAbsentFrames'),
-    dict(
-        type='RandomFlipAroundRoot',
-        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
-        target_flip_cfg=dict(center_mode='static', center_x=0.),
-        flip_label=True),
+    *_base_.train_pipeline[1:-1],
     dict(type='PackPoseInputs', meta_keys=meta_keys)
 ]
 val_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
+    _base_.val_pipeline[0],
     dict(type='ZeroFillAbsentFrames'),
     dict(type='PackPoseInputs', meta_keys=meta_keys)
 ]
