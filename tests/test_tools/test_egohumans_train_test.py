@@ -2,7 +2,10 @@
 """The EgoHumans data config with the tiny FinePOSE model: trains on CPU,
 and the test metrics count only the frames where the person is in view."""
 import os.path as osp
+import subprocess
+import sys
 
+import mmengine
 import numpy as np
 import pytest
 import torch
@@ -10,8 +13,9 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from egohumans_release import make_release
+from egohumans_release import MISSING_ARIA02, make_release
 from mmlpose.datasets.converters.egohumans import convert_egohumans
+from mmlpose.evaluation import stack_person_predictions
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO, 'configs', 'finepose',
@@ -72,10 +76,11 @@ def test_tiny_finepose_trains_and_masks_absent_frames(egohumans_root,
 
     # the reported J-Agg MPJPE averages visible frames only
     model = runner.model.eval()
-    errors, absent_outputs = [], []
+    errors, absent_outputs, samples_all = [], [], []
     for batch in runner.test_dataloader:
         with torch.no_grad():
             samples = model.test_step(batch)
+        samples_all.extend(samples)
         for sample in samples:
             # root-relative, as the metrics compare them
             pred = np.asarray(sample.pred_instances.keypoints).reshape(
@@ -90,6 +95,35 @@ def test_tiny_finepose_trains_and_masks_absent_frames(egohumans_root,
     assert sum(len(a) for a in absent_outputs) > 0  # zero-filled frames seen
     expected = np.concatenate(errors).mean() * 1000
     assert metrics['MPJPE_J-Agg'] == pytest.approx(expected, rel=1e-4)
+
+    # per-view person stacks, from the samples and from a --out style dump
+    stacks = stack_person_predictions(samples_all)
+    dumped = str(tmp_path / 'results.pkl')
+    mmengine.dump([s.to_dict() for s in samples_all], dumped)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis_tools', 'stack_multi_person.py'),
+        dumped,
+        str(tmp_path / 'stacked.npz')
+    ], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    saved = np.load(tmp_path / 'stacked.npz')
+    assert sorted(stacks) == ['S01-001_tagging.cam01', 'S01-001_tagging.cam02']
+    for view, stack in stacks.items():
+        np.testing.assert_array_equal(stack['person_ids'], [1, 2, 3])
+        # two 27-frame test windows per track: time stamps 1-54
+        np.testing.assert_array_equal(stack['frame_ids'], np.arange(1, 55))
+        assert stack['keypoints'].shape == (3, 54, 17, 3)
+        pred = stack['predicted']
+        assert pred[0].all()
+        np.testing.assert_array_equal(
+            ~pred[1], np.isin(np.arange(1, 55), list(MISSING_ARIA02)))
+        assert not pred[2, 27:].any() and pred[2, :5].all()
+        assert (stack['keypoints'][~pred] == 0).all()
+        np.testing.assert_array_equal(saved[f'{view}:keypoints'],
+                                      stack['keypoints'])
+    with pytest.raises(KeyError, match='person_id'):
+        stack_person_predictions([dict(view='v', frame_ids=[1])])
 
 
 class _LossRecorder(Hook):

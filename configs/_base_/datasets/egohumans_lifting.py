@@ -11,8 +11,10 @@ _base_ = ['./h36m_lifting.py']
 
 dataset_type = 'EgoHumansLiftingDataset'
 data_root = 'data/egohumans/'
-# person_id, view and frame_ids regroup windows into (P, T, K, 3) per view
-meta_keys = _base_.meta_keys + ('person_id', 'view', 'frame_ids')
+# person_id, view, frame_ids and absent_frames regroup the windows into
+# (P, T, K, 3) per view (mmlpose.evaluation.stack_person_predictions)
+meta_keys = _base_.meta_keys + ('person_id', 'view', 'frame_ids',
+                                'absent_frames')
 # the Human3.6M pipelines with ZeroFillAbsentFrames after GenerateTarget
 train_pipeline = [
     _base_.train_pipeline[0],
