@@ -12,13 +12,8 @@ _base_ = [
 ]
 
 num_frames = 243
-root_index = 14
-codec = dict(
-    type='VideoPoseLifting',
-    num_keypoints=17,
-    zero_center=True,
-    root_index=root_index,
-    reshape_keypoints=False)
+root_index = _base_.root_index
+codec = _base_.codec
 model = dict(
     head=dict(
         denoiser=dict(
@@ -36,25 +31,9 @@ model = dict(
         root_index=root_index,
         decoder=codec))
 
-train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(
-        type='RandomFlipAroundRoot',
-        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
-        target_flip_cfg=dict(center_mode='static', center_x=0.),
-        flip_label=True),
-    dict(type='PackPoseInputs', meta_keys=_base_.meta_keys)
-]
-val_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=_base_.meta_keys)
-]
 train_dataloader = dict(
-    batch_size=4,
-    dataset=dict(multiple_target=num_frames, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4,
-    dataset=dict(multiple_target=num_frames, pipeline=val_pipeline))
+    batch_size=4, dataset=dict(multiple_target=num_frames))
+val_dataloader = dict(batch_size=4, dataset=dict(multiple_target=num_frames))
 test_dataloader = val_dataloader
 
 default_hooks = dict(

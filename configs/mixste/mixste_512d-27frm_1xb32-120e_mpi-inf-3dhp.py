@@ -6,13 +6,8 @@ _base_ = [
 ]
 
 num_frames = 27
-root_index = 14
-codec = dict(
-    type='VideoPoseLifting',
-    num_keypoints=17,
-    zero_center=True,
-    root_index=root_index,
-    reshape_keypoints=False)
+root_index = _base_.root_index
+codec = _base_.codec
 # MixSTE's joint weights are defined for the H36M joint order.
 model = dict(
     backbone=dict(seq_len=num_frames),

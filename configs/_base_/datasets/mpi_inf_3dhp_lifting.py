@@ -1,64 +1,44 @@
-# MPI-INF-3DHP sequence lifting (mmpose npz layout, see docs/datasets.md).
+# MPI-INF-3DHP sequence lifting (mmpose npz layout, see docs/datasets.md):
+# the Human3.6M data config with its own files, codec root and metrics.
 # Root = pelvis, joint 14 of mmpose's mpi_inf_3dhp metainfo. No action text
 # (samples carry action_text='a person').
+_base_ = ['./h36m_lifting.py']
+
 num_frames = 27
 root_index = 14
 dataset_type = 'MPIINF3DHPDataset'
 data_root = 'data/mpi_inf_3dhp/'
+skip_list = []  # the H36M base's damaged sequences do not apply here
 
-codec = dict(
-    type='VideoPoseLifting',
-    num_keypoints=17,
-    zero_center=True,
-    root_index=root_index,
-    reshape_keypoints=False)
-
-# camera_param and target_root (the codec's root position) let
-# multi-hypothesis heads reproject (JPMA); action_text feeds text-guided ones.
-meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
-             'camera_param', 'target_root', 'action', 'action_text')
+codec = dict(_base_.codec, root_index=root_index)
+# the Human3.6M pipelines with this codec
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(
-        type='RandomFlipAroundRoot',
-        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
-        target_flip_cfg=dict(center_mode='static', center_x=0.),
-        flip_label=True),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
+    dict(type='GenerateTarget', encoder=codec), *_base_.train_pipeline[1:]
 ]
 val_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
+    dict(type='GenerateTarget', encoder=codec), *_base_.val_pipeline[1:]
 ]
 
 train_dataloader = dict(
     batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         ann_file='annotation_body3d/mpi_inf_3dhp_train.npz',
-        seq_len=1,
         multiple_target=num_frames,
         camera_param_file='annotation_body3d/cameras_train.pkl',
         data_root=data_root,
+        data_prefix=dict(img=''),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         type=dataset_type,
         ann_file='annotation_body3d/mpi_inf_3dhp_test.npz',
-        seq_len=1,
         multiple_target=num_frames,
         camera_param_file='annotation_body3d/cameras_test.pkl',
         data_root=data_root,
-        pipeline=val_pipeline,
-        test_mode=True))
+        data_prefix=dict(img=''),
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 val_evaluator = [
