@@ -85,15 +85,12 @@ class EgoHumansLiftingDataset(Human36mTextDataset):
             imgname)
         return subject, activity, f'{camera}_p{person}'
 
-    def get_camera_param(self, imgname) -> dict:
+    def camera_key(self, imgname: str) -> Tuple[str, str]:
         subject, _, camera, _, _ = parse_egohumans_imgname(imgname)
-        try:
-            return self.camera_param[(subject, camera)]
-        except KeyError:
-            raise KeyError(
-                f'camera key {(subject, camera)} (from image name '
-                f'"{imgname}") not found in {self.camera_param_file}'
-            ) from None
+        return subject, camera
+
+    def action_text(self, action: str) -> str:
+        return EGOHUMANS_ACTIVITY_TEXT.get(action, action_to_text(action))
 
     def _load_annotations(self):
         instance_list, image_list = super()._load_annotations()
@@ -107,6 +104,4 @@ class EgoHumansLiftingDataset(Human36mTextDataset):
             instance['frame_ids'] = [
                 parse_egohumans_imgname(imgnames[i])[4] for i in frame_ids
             ]
-            instance['action_text'] = EGOHUMANS_ACTIVITY_TEXT.get(
-                activity, action_to_text(activity))
         return instance_list, image_list

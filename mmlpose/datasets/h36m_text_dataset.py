@@ -51,6 +51,17 @@ def check_exists(path: str, what: str, data_root: Optional[str]) -> None:
         raise FileNotFoundError(f'{what} not found: {path}')
 
 
+def lookup_camera(camera_param: dict, key, imgname: str,
+                  camera_file: Optional[str]) -> dict:
+    """``camera_param[key]``, or a one-line ``KeyError`` naming the key, the
+    image name it came from and the camera file."""
+    try:
+        return camera_param[key]
+    except KeyError:
+        raise KeyError(f'camera key {key!r} (from image name "{imgname}") '
+                       f'not found in {camera_file}') from None
+
+
 def check_keypoint_shapes(ann_data, num_keypoints: int, ann_file: str) -> None:
     """Raise a one-line ``ValueError`` naming the field when ``S`` or
     ``part`` of an annotation npz is not (N, K, 4) / (N, K, 3)."""
@@ -113,14 +124,19 @@ class Human36mTextDataset(Human36mDataset):
             return str(self.ann_data['action'][frame_idx])
         return self._parse_h36m_imgname(imgname)[1]
 
-    def get_camera_param(self, imgname) -> dict:
+    def camera_key(self, imgname: str) -> Tuple[str, str]:
+        """Key of a frame's camera in the camera file:
+        ``(subject, camera)``."""
         subj, _, camera = self._parse_h36m_imgname(imgname)
-        try:
-            return self.camera_param[(subj, camera)]
-        except KeyError:
-            raise KeyError(
-                f'camera key {(subj, camera)} (from image name "{imgname}") '
-                f'not found in {self.camera_param_file}') from None
+        return subj, camera
+
+    def get_camera_param(self, imgname) -> dict:
+        return lookup_camera(self.camera_param, self.camera_key(imgname),
+                             imgname, self.camera_param_file)
+
+    def action_text(self, action: str) -> str:
+        """Text of a sequence's action name (see :func:`action_to_text`)."""
+        return action_to_text(action)
 
     def _load_annotations(self) -> Tuple[list, list]:
         # checked here, as the metainfo is not parsed yet in _load_ann_file
@@ -132,7 +148,7 @@ class Human36mTextDataset(Human36mDataset):
             frame_idx = instance['img_ids'][0]
             action = self._frame_action(frame_idx, imgnames[frame_idx])
             instance['action'] = action_category(action)
-            instance['action_text'] = action_to_text(action)
+            instance['action_text'] = self.action_text(action)
         return instance_list, image_list
 
     def _load_keypoint_2d_detection(self, det_file):

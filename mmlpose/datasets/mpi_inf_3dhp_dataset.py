@@ -9,7 +9,8 @@ from mmpose.datasets.datasets import BaseMocapDataset
 
 from mmlpose.registry import DATASETS
 from .h36m_text_dataset import (check_exists, check_keypoint_shapes,
-                                mmpose_dataset_cfg, resolve_path)
+                                lookup_camera, mmpose_dataset_cfg,
+                                resolve_path)
 
 
 @DATASETS.register_module()
@@ -143,13 +144,8 @@ class MPIINF3DHPDataset(BaseMocapDataset):
         return sequences[start:start + size]
 
     def get_camera_param(self, imgname: str) -> dict:
-        key = self.parse_imgname(imgname)
-        try:
-            return self.camera_param[key]
-        except KeyError:
-            raise KeyError(
-                f'camera key {key!r} (from image name "{imgname}") not found '
-                f'in {self.camera_param_file}') from None
+        return lookup_camera(self.camera_param, self.parse_imgname(imgname),
+                             imgname, self.camera_param_file)
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
         check_keypoint_shapes(self.ann_data, self.metainfo['num_keypoints'],
