@@ -9,8 +9,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from mmlpose.structures.keypoint_mapping import (H36M_JOINT_NAMES,
-                                                coco_to_h36m)
+from mmlpose.structures.keypoint_mapping import (  # noqa: F401 (re-export)
+    H36M_JOINT_NAMES, coco_to_h36m)
 
 # BlazePose landmark of each COCO-17 keypoint (nose, eyes, ears, shoulders,
 # elbows, wrists, hips, knees, ankles).

@@ -85,8 +85,7 @@ def time_calls(fn, repeats: int, device: str) -> float:
 
 
 def build_ours(args):
-    import torch
-    from mmengine.config import Config, DictAction  # noqa: F401
+    from mmengine.config import Config
 
     from mmlpose.apis import init_lifter
     cfg = Config.fromfile(args.config)

@@ -2,8 +2,7 @@
 """Metrics for 3D pose lifting: MPJPE family per action, 3DHP PCK/AUC and
 multi-hypothesis aggregations."""
 import os.path as osp
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
