@@ -5,7 +5,8 @@ Every registry is a child of the matching mmpose registry (itself a child of
 mmengine's root), so a config with ``default_scope='mmlpose'`` can build our
 modules and, through the parent, every module of mmpose (TCN, DSTFormer,
 codecs, losses, metrics) and of mmengine. ``locations`` lets a config's
-``type=`` find a module without a manual import.
+``type=`` find a module without a manual import; they name only packages
+that exist (``tests/test_registry.py`` imports each).
 """
 from mmengine.registry import Registry
 from mmpose.registry import DATA_SAMPLERS as MMPOSE_DATA_SAMPLERS
@@ -52,13 +53,12 @@ TRANSFORMS = Registry(
     'transform',
     parent=MMPOSE_TRANSFORMS,
     locations=['mmlpose.datasets.transforms'])
-KEYPOINT_CODECS = Registry(
-    'KEYPOINT_CODECS',
-    parent=MMPOSE_KEYPOINT_CODECS,
-    locations=['mmlpose.codecs'])
+# mmlpose defines no codec of its own: configs use mmpose's (through the
+# parent), e.g. VideoPoseLifting.
+KEYPOINT_CODECS = Registry('KEYPOINT_CODECS', parent=MMPOSE_KEYPOINT_CODECS)
 
-# models: backbones, text encoders, necks, heads, root estimators,
-# RVOS adapters, estimators and losses all live in MODELS.
+# models: backbones, text encoders, heads, estimators, losses and referrers
+# all live in MODELS.
 MODELS = Registry(
     'model', parent=MMPOSE_MODELS, locations=['mmlpose.models'])
 MODEL_WRAPPERS = Registry(
@@ -72,7 +72,7 @@ WEIGHT_INITIALIZERS = Registry(
 TASK_UTILS = Registry(
     'task util',
     parent=MMPOSE_TASK_UTILS,
-    locations=['mmlpose.models.utils'])
+    locations=['mmlpose.models.utils', 'mmlpose.apis.people'])
 
 # optimisation
 OPTIMIZERS = Registry(

@@ -32,3 +32,21 @@ def test_mmlpose_scope_builds_mmpose_and_own_modules():
                 head=dict(type='SeqRegressionHead', in_channels=8)))
         assert type(lifter.backbone).__name__ == 'MixSTE'
         assert METRICS.get('MPJPE') is not None  # mmpose's metric
+
+
+def test_every_registry_location_is_an_existing_package():
+    """``locations`` name only packages that exist (no placeholders)."""
+    import importlib
+
+    from mmengine.registry import Registry
+
+    import mmlpose.registry as registry
+    registries = [
+        value for value in vars(registry).values()
+        if isinstance(value, Registry) and value.scope == 'mmlpose'
+    ]
+    assert len(registries) >= 20
+    for reg in registries:
+        for location in reg._locations:
+            importlib.import_module(location)  # raises if missing
+    assert KEYPOINT_CODECS._locations == []  # codecs come from mmpose

@@ -12,8 +12,6 @@ _base_ = [
 ]
 
 num_frames = 243
-root_index = _base_.root_index
-codec = _base_.codec
 model = dict(
     head=dict(
         denoiser=dict(
@@ -28,8 +26,7 @@ model = dict(
                     ('leg', 'leg', 16),
                 ],
                 proj_index=76)),
-        root_index=root_index,
-        decoder=codec))
+        root_index=_base_.codec.root_index))
 
 train_dataloader = dict(
     batch_size=4, dataset=dict(multiple_target=num_frames))
@@ -41,8 +38,7 @@ default_hooks = dict(
 
 # PCK / AUC / MPJPE of the J-Agg output, plus every aggregation labelled.
 val_evaluator = [
-    dict(type='PCK3D', root_index=root_index),
-    dict(type='MultiHypothesisMPJPE', modes=('mpjpe', 'p-mpjpe'),
-         root_index=root_index),
+    dict(type='PCK3D'),
+    dict(type='MultiHypothesisMPJPE', modes=('mpjpe', 'p-mpjpe')),
 ]
 test_evaluator = val_evaluator

@@ -6,19 +6,16 @@ _base_ = [
 ]
 
 num_frames = 27
-root_index = _base_.root_index
-codec = _base_.codec
 # MixSTE's joint weights are defined for the H36M joint order.
 model = dict(
     backbone=dict(seq_len=num_frames),
     head=dict(
-        root_index=root_index,
+        root_index=_base_.codec.root_index,
         loss=[
             dict(type='WeightedMPJPELoss'),
             dict(type='TemporalConsistencyLoss', loss_weight=0.5),
             dict(type='MPJVELoss', loss_weight=2.0),
-        ],
-        decoder=codec))
+        ]))
 
 train_cfg = dict(by_epoch=True, max_epochs=120, val_interval=10)
 optim_wrapper = dict(

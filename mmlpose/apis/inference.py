@@ -1,65 +1,210 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
-"""High-level inference for 2D-to-3D lifters."""
+"""High-level inference for 2D-to-3D lifters.
+
+A lifter's config alone says how to feed it: the 2D keypoints are
+normalised by the config's own codec (the ``GenerateTarget`` encoder of its
+test pipeline, :func:`lifting_codec`), and they are cut into windows of the
+test dataset's ``multiple_target`` frames (:func:`lifting_window`), the
+windows the model is tested on.
+"""
+import copy
 import os.path as osp
+import warnings
+from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
+from mmpose.apis import init_model
+from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
 
-from mmlpose.datasets.h36m_text_dataset import mmpose_dataset_cfg
-from mmlpose.registry import MODELS
-
-H36M_METAINFO = dict(from_file=mmpose_dataset_cfg('h36m'))
+from mmlpose.registry import DATASETS, KEYPOINT_CODECS, TRANSFORMS
 
 
-def init_lifter(config: Union[str, Config],
+def _load_config(config: Union[str, Path, Config]) -> Config:
+    if isinstance(config, (str, Path)):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file not found: {config}')
+        return Config.fromfile(config)
+    if not isinstance(config, Config):
+        raise TypeError(f'config must be a path or a Config, got '
+                        f'{type(config).__name__}')
+    return copy.deepcopy(config)
+
+
+def dataset_meta_from_config(config: Config) -> dict:
+    """Dataset meta information of a config's test dataset: its
+    ``metainfo`` when the config sets one, else the ``METAINFO`` of its
+    dataset class (e.g. ``MPIINF3DHPDataset``: the 3DHP joints and flip
+    indices), parsed by mmpose's ``parse_pose_metainfo``.
+
+    Raises:
+        ValueError: The config has no test dataset, or its type is not
+            registered.
+    """
+    dataset_cfg = config.get('test_dataloader', {}).get('dataset')
+    if not dataset_cfg:
+        raise ValueError('the config has no test_dataloader.dataset to take '
+                         'the dataset meta information (joints, flip '
+                         'indices) from, and the checkpoint has none')
+    metainfo = dataset_cfg.get('metainfo')
+    if metainfo is None:
+        dataset_type = dataset_cfg.get('type')
+        dataset_class = dataset_type if isinstance(dataset_type, type) \
+            else DATASETS.get(dataset_type or '')
+        if dataset_class is None:
+            raise ValueError(f'test dataset type {dataset_type!r} is not '
+                             'registered: cannot take its METAINFO')
+        metainfo = dataset_class.METAINFO
+    return parse_pose_metainfo(dict(metainfo))
+
+
+def init_lifter(config: Union[str, Path, Config],
                 checkpoint: Optional[str] = None,
                 device: str = 'cpu',
                 cfg_options: Optional[dict] = None) -> nn.Module:
-    """Build a lifter from a config file and load a checkpoint.
+    """Build a lifter from a config and load a checkpoint, with
+    :func:`mmpose.apis.init_model`.
+
+    Dataset meta information comes from the checkpoint's ``meta`` when it
+    has one (checkpoints written by mmengine's ``Runner``), else from the
+    config's test dataset (:func:`dataset_meta_from_config`), so that a
+    converted checkpoint gets the joints and flip indices of the data set
+    its config names.
 
     Args:
-        config (str | Config): Config file path or object.
+        config (str | Path | Config): Config file path or object (not
+            modified).
         checkpoint (str, optional): Checkpoint path. Random weights if None.
         device (str): Torch device. Defaults to ``'cpu'``.
         cfg_options (dict, optional): Overrides merged into the config.
 
     Returns:
-        nn.Module: The model in eval mode, with ``cfg`` and ``dataset_meta``
-        (joint names, ``flip_indices``) attached.
-    """
-    if isinstance(config, str):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'config file not found: {config}')
-        config = Config.fromfile(config)
-    elif not isinstance(config, Config):
-        raise TypeError(f'config must be a path or a Config, got '
-                        f'{type(config).__name__}')
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
-    init_default_scope(config.get('default_scope', 'mmlpose'))
-    import mmlpose.models  # noqa: F401  (register modules)
+        nn.Module: The model in eval mode, with ``cfg`` (the merged config)
+        and ``dataset_meta`` (joint names, ``flip_indices``) attached.
 
-    model = MODELS.build(config.model)
+    Raises:
+        FileNotFoundError: A missing config or checkpoint file.
+    """
+    config = _load_config(config)
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    import mmlpose.models  # noqa: F401  (register modules)
+    with warnings.catch_warnings(record=True):
+        # mmpose looks the train dataset up in its own registry only and
+        # warns before falling back to COCO; the meta is set below
+        # cfg_options={} also keeps init_model off model.backbone, which
+        # diffusion lifters do not have
+        model = init_model(
+            config, None, device=device, cfg_options=cfg_options or {})
     dataset_meta = None
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
         ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
         dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
-    if dataset_meta is None:
-        metainfo = config.get('test_dataloader', {}).get('dataset', {}).get(
-            'metainfo', H36M_METAINFO)
-        dataset_meta = parse_pose_metainfo(dict(metainfo))
-    model.dataset_meta = dataset_meta
-    model.cfg = config
+    model.dataset_meta = dataset_meta or dataset_meta_from_config(model.cfg)
     return model.to(device).eval()
+
+
+def _test_dataset(cfg: Config) -> dict:
+    dataset = cfg.get('test_dataloader', {}).get('dataset')
+    if not dataset:
+        raise ValueError('the lifter config has no test_dataloader.dataset '
+                         '(it sets the codec and the window length)')
+    return dataset
+
+
+def lifting_codec(cfg: Config) -> BaseKeypointCodec:
+    """The codec a lifter's inputs are normalised with: the ``encoder`` of
+    the ``GenerateTarget`` step of the config's test pipeline, else the
+    config's ``codec`` variable."""
+    pipeline = _test_dataset(cfg).get('pipeline') or []
+    encoders = [
+        step['encoder'] for step in pipeline
+        if isinstance(step, dict) and step.get('type') == 'GenerateTarget'
+    ]
+    codec_cfg = encoders[0] if encoders else cfg.get('codec')
+    if codec_cfg is None:
+        raise ValueError('the lifter config defines no codec: no '
+                         'GenerateTarget in test_dataloader.dataset.pipeline '
+                         'and no `codec` variable')
+    codec = KEYPOINT_CODECS.build(codec_cfg)
+    if getattr(codec, 'reshape_keypoints', False):
+        raise ValueError(f'{type(codec).__name__} with reshape_keypoints=True '
+                         'gives (K * D, T) inputs; these lifters take (T, K, '
+                         'D): set reshape_keypoints=False')
+    return codec
+
+
+def lifting_window(cfg: Config) -> int:
+    """Frames per lifting window: the config's test dataset's
+    ``multiple_target`` (the seq2seq windows the model is tested on; the
+    configs set it from their ``num_frames`` variable)."""
+    window = int(_test_dataset(cfg).get('multiple_target', 0) or 0)
+    if window < 1:
+        raise ValueError('the lifter config\'s test dataset has no '
+                         'multiple_target (frames per seq2seq window): '
+                         'cannot cut the input into windows')
+    return window
+
+
+def _check_model(model: nn.Module) -> None:
+    if getattr(model, 'cfg', None) is None or getattr(
+            model, 'dataset_meta', None) is None:
+        raise ValueError('the model has no cfg / dataset_meta: build it '
+                         'with mmlpose.apis.init_lifter')
+
+
+def encode_keypoints(model: nn.Module,
+                     keypoints_2d: np.ndarray,
+                     image_size: Tuple[int, int],
+                     keypoint_scores: Optional[np.ndarray] = None,
+                     codec: Optional[BaseKeypointCodec] = None
+                     ) -> Tuple[np.ndarray, Optional[dict]]:
+    """Normalise pixel keypoints with the lifter's codec.
+
+    The image is the only camera known, so the codec gets the *estimated*
+    intrinsics (focal length = image width, principal point = image
+    centre, as JPMA assumes without a camera); the ``VideoPoseLifting``
+    codec then gives 2D keypoints centred on the image and divided by half
+    its width. Its 3D target is not used (a zero placeholder is encoded).
+
+    Args:
+        model (nn.Module): A lifter from :func:`init_lifter`.
+        keypoints_2d (np.ndarray): ``(T, K, 2)`` pixel coordinates.
+        image_size (tuple): ``(w, h)`` of the images.
+        keypoint_scores (np.ndarray, optional): ``(T, K)`` confidences, the
+            codec's ``keypoints_visible``. Defaults to ones.
+        codec (BaseKeypointCodec, optional): Defaults to
+            :func:`lifting_codec` of ``model.cfg``.
+
+    Returns:
+        tuple: ``(T, K, D)`` float32 normalised keypoints and the codec's
+        normalised ``camera_param`` (None when it does not normalise the
+        camera).
+    """
+    codec = codec or lifting_codec(model.cfg)
+    w, h = image_size
+    num_keypoints = keypoints_2d.shape[1]
+    camera = dict(
+        w=w,
+        h=h,
+        f=np.array([[w], [w]], dtype=np.float64),
+        c=np.array([[w / 2], [h / 2]], dtype=np.float64))
+    if keypoint_scores is None:
+        keypoint_scores = np.ones(keypoints_2d.shape[:2], np.float32)
+    encoded = codec.encode(
+        keypoints_2d,
+        np.asarray(keypoint_scores, np.float32),
+        lifting_target=np.zeros((1, num_keypoints, 3), np.float32),
+        lifting_target_visible=np.ones((1, num_keypoints), np.float32),
+        camera_param=camera)
+    return (encoded['keypoint_labels'].astype(np.float32),
+            encoded.get('camera_param'))
 
 
 def _windows(num_frames: int, window: int) -> Sequence[Tuple[int, int]]:
@@ -82,17 +227,18 @@ def lift_sequence(model: nn.Module,
                   action_text: Optional[str] = None) -> np.ndarray:
     """Lift a 2D keypoint sequence of one person to 3D.
 
-    The 2D keypoints are normalised as in training (mmpose's
-    ``VideoPoseLifting``: centred on the image, divided by half its width),
-    cut into windows of the model's ``seq_len`` frames (shorter inputs are
-    padded by repeating the edge frames) and lifted window by window.
+    The 2D keypoints are normalised by the config's codec
+    (:func:`encode_keypoints`), cut into windows of
+    :func:`lifting_window` frames (shorter inputs are padded by repeating
+    the edge frames) and lifted window by window.
 
     Args:
         model (nn.Module): A lifter from :func:`init_lifter`.
         keypoints_2d (np.ndarray): ``(T, K, 2)`` pixel coordinates.
         image_size (tuple): ``(w, h)`` of the images.
-        keypoint_scores (np.ndarray, optional): ``(T, K)`` confidences;
-            lifters that take 2D positions only ignore them.
+        keypoint_scores (np.ndarray, optional): ``(T, K)`` confidences,
+            passed to the codec as visibilities; lifters that take 2D
+            positions only ignore them.
         batch_size (int): Windows per forward pass. Defaults to 16.
         action_text (str, optional): Text for text-guided lifters (e.g.
             ``'walk dog'``); their default prompt when None.
@@ -101,6 +247,7 @@ def lift_sequence(model: nn.Module,
         np.ndarray: ``(T, K, 3)`` root-relative 3D keypoints in metres, in
         camera axes (x right, y down, z forward).
     """
+    _check_model(model)
     keypoints_2d = np.asarray(keypoints_2d, dtype=np.float32)
     num_keypoints = len(model.dataset_meta['flip_indices'])
     if keypoints_2d.ndim != 3 or keypoints_2d.shape[1:] != (num_keypoints,
@@ -112,31 +259,25 @@ def lift_sequence(model: nn.Module,
     if not np.isfinite(keypoints_2d).all():
         raise ValueError('keypoints_2d contains NaN or inf; fill frames '
                          'without a person first')
-    norm = normalize_keypoints(keypoints_2d, image_size)
-    return _lift_normalized(model, [norm], batch_size, action_text)[0]
-
-
-def normalize_keypoints(keypoints_2d: np.ndarray,
-                        image_size: Tuple[int, int]) -> np.ndarray:
-    """Pixels to the lifters' input units (mmpose's ``VideoPoseLifting``):
-    centred on the image and divided by half its width."""
-    w, h = image_size
-    return ((np.asarray(keypoints_2d, np.float32) -
-             np.array([w / 2, h / 2], np.float32)) / (w / 2)).astype(
-                 np.float32)
+    if keypoint_scores is not None:
+        keypoint_scores = np.asarray(keypoint_scores, np.float32)
+        if keypoint_scores.shape != keypoints_2d.shape[:2]:
+            raise ValueError(f'keypoint_scores must have shape (T, K) = '
+                             f'{keypoints_2d.shape[:2]}, got '
+                             f'{keypoint_scores.shape}')
+    norm, camera = encode_keypoints(model, keypoints_2d, image_size,
+                                    keypoint_scores)
+    return _lift_normalized(model, [norm], camera, batch_size,
+                            action_text)[0]
 
 
 def _lift_normalized(model: nn.Module, sequences: Sequence[np.ndarray],
-                     batch_size: int,
+                     camera_param: Optional[dict], batch_size: int,
                      action_text: Optional[str]) -> List[np.ndarray]:
     """Lift several normalised ``(T_i, K, 2)`` sequences, their windows
     batched together; returns one ``(T_i, K, 3)`` array per sequence."""
     num_keypoints = len(model.dataset_meta['flip_indices'])
-    # the temporal network: a backbone, or a diffusion head's denoiser
-    net = getattr(model, 'backbone', None)
-    if net is None:
-        net = getattr(getattr(model, 'head', None), 'denoiser', None)
-    window = getattr(net, 'seq_len', None) or max(len(s) for s in sequences)
+    window = lifting_window(model.cfg)
     jobs, clips = [], []  # (sequence index, start, end, left pad)
     for seq_idx, norm in enumerate(sequences):
         for start, end in _windows(len(norm), window):
@@ -152,6 +293,8 @@ def _lift_normalized(model: nn.Module, sequences: Sequence[np.ndarray],
 
     device = next(model.parameters()).device
     meta = dict(flip_indices=model.dataset_meta['flip_indices'])
+    if camera_param is not None:
+        meta['camera_param'] = camera_param
     if action_text is not None:
         meta['action_text'] = action_text
     outputs = []
@@ -182,10 +325,11 @@ def lift_multi_person(model: nn.Module,
     """Lift several people of one video, each on their own (FinePOSE's
     multi-human protocol), and stack them along a person axis.
 
-    Frames where a person is out of view (``visible`` False) are zero-filled
-    in the lifter's normalised 2D input, as in training with
-    ``ZeroFillAbsentFrames``, and are zero in the output. The windows of all
-    people go through the model together, ``batch_size`` at a time. A
+    Each person's 2D is normalised by the config's codec
+    (:func:`encode_keypoints`); frames where a person is out of view
+    (``visible`` False) are then zero-filled by ``ZeroFillAbsentFrames``,
+    as in training on EgoHumans, and are zero in the output. The windows of
+    all people go through the model together, ``batch_size`` at a time. A
     person who is never visible gets an all-zero track without being lifted.
 
     Args:
@@ -202,6 +346,7 @@ def lift_multi_person(model: nn.Module,
         np.ndarray: ``(P, T, K, 3)`` root-relative 3D keypoints in metres,
         camera axes, zeros where ``visible`` is False.
     """
+    _check_model(model)
     keypoints_2d = np.asarray(keypoints_2d, dtype=np.float32)
     num_keypoints = len(model.dataset_meta['flip_indices'])
     if keypoints_2d.ndim != 4 or keypoints_2d.shape[2:] != (num_keypoints,
@@ -221,12 +366,21 @@ def lift_multi_person(model: nn.Module,
     people = np.flatnonzero(visible.any(axis=1))
     if len(people) == 0:
         return result
-    norms = []
+    codec = lifting_codec(model.cfg)
+    zero_fill = TRANSFORMS.build(dict(type='ZeroFillAbsentFrames'))
+    norms, camera = [], None
     for person in people:
-        norm = normalize_keypoints(keypoints_2d[person], image_size)
-        norm[~visible[person]] = 0
-        norms.append(norm)
+        # absent frames hold arbitrary values (NaN): encode the image centre
+        kpts = np.where(visible[person][:, None, None], keypoints_2d[person],
+                        np.float32(0))
+        vis = np.repeat(visible[person][:, None], num_keypoints, axis=1)
+        norm, camera = encode_keypoints(
+            model, kpts, image_size, vis.astype(np.float32), codec=codec)
+        norms.append(
+            zero_fill(dict(keypoint_labels=norm,
+                           keypoints_visible=vis))['keypoint_labels'])
     for person, lifted in zip(
-            people, _lift_normalized(model, norms, batch_size, action_text)):
+            people,
+            _lift_normalized(model, norms, camera, batch_size, action_text)):
         result[person] = lifted * visible[person][:, None, None]
     return result

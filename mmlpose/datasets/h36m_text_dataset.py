@@ -96,10 +96,18 @@ class Human36mTextDataset(Human36mDataset):
     Add ``'action'`` and ``'action_text'`` to ``PackPoseInputs.meta_keys`` to
     pass them to the model.
 
-    Bad input raises one-line errors: a missing data root or annotation
-    file (``FileNotFoundError``), a camera key absent from the camera file
+    Bad input raises one-line errors: a missing data root, annotation,
+    camera or 2D detection file (``FileNotFoundError``), an unknown
+    ``keypoint_2d_src`` or ``'detection'`` without a detection file
+    (``ValueError``), a camera key absent from the camera file
     (``KeyError``), arrays with a keypoint count other than the metainfo's
+    or detections with another frame count than the annotations
     (``ValueError``).
+
+    Subclasses for other data sets in this layout override
+    :meth:`_parse_h36m_imgname` (how frames group into videos),
+    :meth:`camera_key`, :meth:`_frame_action` and :meth:`action_text`
+    (:class:`MPIINF3DHPDataset`, :class:`EgoHumansLiftingDataset`).
 
     Args:
         See :class:`mmpose.datasets.Human36mDataset`.
@@ -115,6 +123,19 @@ class Human36mTextDataset(Human36mDataset):
         if cam_file:
             check_exists(
                 resolve_path(cam_file, data_root), 'camera parameter file',
+                data_root)
+        src = kwargs.get('keypoint_2d_src', 'gt')
+        if src not in self.SUPPORTED_keypoint_2d_src:
+            raise ValueError(
+                f'unsupported keypoint_2d_src "{src}", expected one of '
+                f'{sorted(self.SUPPORTED_keypoint_2d_src)}')
+        if src == 'detection':
+            det_file = kwargs.get('keypoint_2d_det_file')
+            if not det_file:
+                raise ValueError('keypoint_2d_src="detection" needs '
+                                 'keypoint_2d_det_file')
+            check_exists(
+                resolve_path(det_file, data_root), '2D detection file',
                 data_root)
         self._ann_file_path = resolve_path(ann_file, data_root)
         super().__init__(ann_file=ann_file, **kwargs)
@@ -153,9 +174,10 @@ class Human36mTextDataset(Human36mDataset):
 
     def _load_keypoint_2d_detection(self, det_file):
         kpts_2d = super()._load_keypoint_2d_detection(det_file)
-        num_keypoints = self.metainfo['num_keypoints']
-        if kpts_2d.ndim != 3 or kpts_2d.shape[1] != num_keypoints:
+        expected = (len(self.ann_data['imgname']),
+                    self.metainfo['num_keypoints'], 3)
+        if kpts_2d.shape != expected:
             raise ValueError(
                 f'{det_file}: 2D detections have shape {kpts_2d.shape}, '
-                f'expected (N, {num_keypoints}, 3)')
+                f'expected {expected}')
         return kpts_2d

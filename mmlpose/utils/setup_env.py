@@ -20,7 +20,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     from mmpose.utils import register_all_modules as mmpose_register
     mmpose_register(init_default_scope=False)
 
-    import mmlpose.codecs  # noqa: F401
     import mmlpose.datasets  # noqa: F401
     import mmlpose.engine  # noqa: F401
     import mmlpose.evaluation  # noqa: F401

@@ -36,11 +36,24 @@ def test_paper_config_hyperparameters():
     assert (den.text_layers, den.text_heads, den.text_ff_dim) == (4, 8, 2048)
     pl = den.prompt_learner
     assert pl.text_encoder.pretrained == 'openai/clip-vit-base-patch32'
-    assert [p[2] for p in pl.prompts] == [7, 12, 10, 10, 10, 14, 14]
-    assert [p[1] for p in pl.prompts] == [
-        'A person', '{verb}', 'speed', 'head', 'body', 'arm', 'leg'
+    # the prompts, built (small text tower), fill CLIP's 77-token context:
+    # per prompt length - 4 learnable vectors, then 4 word tokens of its
+    # text, the sample's verb in the second one
+    pl.text_encoder = dict(
+        type='CLIPTextEncoder',
+        config=dict(hidden_size=16, intermediate_size=32,
+                    num_hidden_layers=1, num_attention_heads=2))
+    learner = build(pl)
+    seq, _ = learner.build_sequence('walk dog')
+    assert seq.shape == (77, 16)
+    names = [p[0] for p in pl.prompts]
+    assert [getattr(learner, f'ctx_{n}').shape[0] for n in names] == [
+        3, 8, 6, 6, 6, 10, 10
     ]
-    assert pl.num_word_tokens == 4 and pl.mode == 'learnable+manual'
+    verb_start = 7 + 8  # after the subject prompt and the verb's context
+    torch.testing.assert_close(seq[verb_start:verb_start + 4],
+                               learner.word_embeddings(
+                                   learner.verb('walk dog'), 4))
     tc = cfg.model.test_cfg
     assert (tc.num_hypotheses, tc.num_steps, tc.flip_test) == (20, 10, True)
     opt = cfg.optim_wrapper.optimizer
@@ -93,8 +106,9 @@ def test_3dhp_prompts_have_no_verb():
         'subject', 'speed', 'head', 'body', 'arm', 'leg'
     ]
     assert sum(p[2] for p in pl.prompts) == 77 and pl.proj_index == 76
-    assert cfg.model.head.root_index == 14
-    assert cfg.model.head.decoder.root_index == 14
+    # the 3DHP codec's root (pelvis, joint 14) is the head's
+    assert cfg.codec.root_index == cfg.model.head.root_index == 14
+    assert cfg.test_dataloader.dataset.pipeline[0].encoder == cfg.codec
 
 
 def test_tiny_lifter_loss_and_predict():

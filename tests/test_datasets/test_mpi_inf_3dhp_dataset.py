@@ -4,8 +4,9 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmpose.datasets import Human36mDataset
+from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
-from mmlpose.datasets import MPIINF3DHPDataset
+from mmlpose.datasets import Human36mTextDataset, MPIINF3DHPDataset
 from mmlpose.registry import DATASETS
 
 from test_h36m_text_dataset import (h36m_names, lifting_pipeline, write_copies)
@@ -108,6 +109,17 @@ def test_detection_source(root, tmp_path):
     np.testing.assert_allclose(dataset[1]['keypoints'][0], det[1, :, :2])
 
 
+def test_is_the_h36m_text_dataset_with_3dhp_names(root):
+    """The subclass only changes how names group into videos and cameras
+    and the action text; the metainfo is 3DHP's."""
+    assert issubclass(MPIINF3DHPDataset, Human36mTextDataset)
+    dataset = build(root, 'test', action_text='someone')
+    assert dataset.camera_key('TS1_002001.jpg') == 'TS1'
+    assert dataset[0]['action_text'] == 'someone'
+    h36m = parse_pose_metainfo(dict(Human36mTextDataset.METAINFO))
+    assert dataset.metainfo['flip_indices'] != h36m['flip_indices']
+
+
 def test_errors(root, tmp_path):
     with pytest.raises(FileNotFoundError, match='data root not found: '):
         build(str(tmp_path / 'absent'))
@@ -120,6 +132,16 @@ def test_errors(root, tmp_path):
         build(root, camera_param_file='nope.pkl')
     with pytest.raises(ValueError, match='unsupported keypoint_2d_src'):
         build(root, keypoint_2d_src='hrnet')
+    with pytest.raises(ValueError, match='needs keypoint_2d_det_file'):
+        build(root, keypoint_2d_src='detection')
+    with pytest.raises(FileNotFoundError, match='2D detection file not found'):
+        build(root, keypoint_2d_src='detection',
+              keypoint_2d_det_file=str(tmp_path / 'none.npy'))
+    det = np.load(osp.join(root, 'test_3dhp_train.npz'))['part'][:1]
+    np.save(tmp_path / 'short.npy', det)
+    with pytest.raises(ValueError, match=r'expected \(2, 17, 3\)'):
+        build(root, keypoint_2d_src='detection',
+              keypoint_2d_det_file=str(tmp_path / 'short.npy'))
 
     src = osp.join(root, 'test_3dhp_train.npz')
     ann = write_copies(src, str(tmp_path / 'S9.npz'), [0],

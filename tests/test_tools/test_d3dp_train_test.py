@@ -16,7 +16,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmlpose.models.utils import jpma_select, normalized_intrinsics
+from mmlpose.models.utils import camera_intrinsics, jpma_select
 from mmlpose.registry import DATASETS
 from mmlpose.structures.camera import project_points
 
@@ -120,10 +120,10 @@ def test_train_then_test_reports_every_aggregation(trained, deepmimic_root):
 
 
 def test_jpma_conventions_on_real_samples(deepmimic_root):
-    """The codec's normalised 2D input, the camera_param / target_root
-    metainfo of the D3DP pipeline and our projection agree: the ground
-    truth reprojects onto the input, so JPMA picks it over perturbed
-    hypotheses at every joint."""
+    """The codec's normalised 2D input, the camera_param it normalised and
+    its target_root in the D3DP pipeline's metainfo, and our projection
+    agree: the ground truth reprojects onto the input, so JPMA picks it
+    over perturbed hypotheses at every joint."""
     init_default_scope('mmlpose')
     cfg = Config.fromfile(CONFIG)
     cfg.test_dataloader.dataset.data_root = deepmimic_root
@@ -134,7 +134,7 @@ def test_jpma_conventions_on_real_samples(deepmimic_root):
         meta = item['data_samples'].metainfo
         gt = item['data_samples'].gt_instance_labels.lifting_target_label
         x_2d = item['inputs']
-        cam = normalized_intrinsics(meta['camera_param'])
+        cam = camera_intrinsics(meta['camera_param'])
         root = torch.as_tensor(meta['target_root'])
         proj = project_points(gt + root[:, None], **cam)
         torch.testing.assert_close(proj, x_2d, atol=1e-5, rtol=0)

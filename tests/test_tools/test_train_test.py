@@ -161,7 +161,73 @@ def test_show_dir_renders_predictions(trained, deepmimic_root, tmp_path):
     assert len(images) == 2
 
 
-def test_amp_trains_on_cpu_with_bfloat16(deepmimic_root, tmp_path):
-    proc = train(tmp_path, deepmimic_root, epochs=1, extra=['--amp'])
-    assert "type='CPUAutocastOptimWrapper'" in proc.stdout + proc.stderr
-    assert (tmp_path / 'epoch_1.pth').exists()
+DTYPE_PROBE = """
+import json
+import os.path as osp
+
+import torch
+from mmengine.hooks import Hook
+
+from mmlpose.registry import HOOKS
+
+
+@HOOKS.register_module()
+class LinearDtypeProbe(Hook):
+    \"\"\"Records the dtypes of every Linear output in training steps
+    (not in the validation that ends the last epoch).\"\"\"
+
+    def before_train(self, runner):
+        self.seen, self.in_step = set(), False
+        model = getattr(runner.model, 'module', runner.model)
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.register_forward_hook(self.record)
+
+    def record(self, module, args, out):
+        if self.in_step:
+            self.seen.add(str(out.dtype))
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self.in_step = True
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.in_step = False
+
+    def after_train(self, runner):
+        with open(osp.join(runner.work_dir, 'dtypes.json'), 'w') as f:
+            json.dump(sorted(self.seen), f)
+"""
+
+
+@pytest.mark.parametrize('amp', [True, False], ids=['amp', 'fp32'])
+def test_amp_trains_on_cpu_with_bfloat16(deepmimic_root, tmp_path, amp):
+    """--amp on CPU runs the forward passes under bfloat16 autocast: a
+    forward hook (added through the config's custom_imports) sees bfloat16
+    Linear outputs, and only float32 ones without --amp."""
+    (tmp_path / 'dtype_probe.py').write_text(DTYPE_PROBE)
+    config = tmp_path / 'probe_config.py'
+    config.write_text(
+        f'_base_ = [{CONFIG!r}]\n'
+        "custom_imports = dict(imports=['dtype_probe'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='SyncBuffersHook'), "
+        "dict(type='LinearDtypeProbe')]\n")
+    env = dict(ENV, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path), ENV.get('PYTHONPATH', '')]))
+    work_dir = tmp_path / 'work'
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', str(config), '--work-dir',
+        str(work_dir), *(['--amp'] if amp else []), '--cfg-options',
+        f'train_dataloader.dataset.data_root={deepmimic_root}',
+        f'val_dataloader.dataset.data_root={deepmimic_root}',
+        'train_dataloader.dataset.indices=64', 'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=100'
+    ], cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert ("type='CPUAutocastOptimWrapper'" in log) is amp
+    assert (work_dir / 'epoch_1.pth').exists()
+    with open(work_dir / 'dtypes.json') as f:
+        dtypes = json.load(f)
+    assert dtypes == (['torch.bfloat16'] if amp else ['torch.float32'])

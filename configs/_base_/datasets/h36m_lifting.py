@@ -1,17 +1,27 @@
 # Human3.6M sequence lifting data (mmpose npz layout, see docs/datasets.md).
-# Each sample is a window of ``num_frames`` frames with its action text.
+# Each sample is a window of ``num_frames`` frames with its action text; the
+# test dataset's ``multiple_target`` is also the window of
+# mmlpose.apis.lift_sequence.
 num_frames = 243
 dataset_type = 'Human36mTextDataset'
 data_root = 'data/h36m/'
 
+# The one codec of every lifting config (the datasets/ configs derive theirs
+# from it; models have no decoder): 2D pixels -> centred on the image and
+# divided by half its width; 3D target -> root-relative (lifting_target_label,
+# what the heads learn and the metrics compare with) plus its root
+# (target_root); camera_param f / c -> the same normalised units as the 2D
+# (normalize_camera), so multi-hypothesis heads reproject without converting.
+# mmlpose.apis.lift_sequence normalises new inputs with it too.
 codec = dict(
     type='VideoPoseLifting',
     num_keypoints=17,
     zero_center=True,
     root_index=0,
-    reshape_keypoints=False)
+    reshape_keypoints=False,
+    normalize_camera=True)
 
-# camera_param and target_root (the codec's root position) let
+# camera_param (normalised by the codec) and target_root let
 # multi-hypothesis heads reproject (JPMA); action_text feeds text-guided ones.
 meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
              'camera_param', 'target_root', 'action', 'action_text')

@@ -41,9 +41,9 @@ val_dataloader = dict(
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
+# poses are root-relative at the codec's root (joint 14)
 val_evaluator = [
-    dict(type='PCK3D', root_index=root_index),
-    dict(type='ActionMPJPE', mode='p-mpjpe', root_index=root_index,
-         per_action=False),
+    dict(type='PCK3D'),
+    dict(type='ActionMPJPE', mode='p-mpjpe', per_action=False),
 ]
 test_evaluator = val_evaluator

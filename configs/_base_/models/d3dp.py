@@ -2,7 +2,8 @@
 # the clean 3D pose from 2D keypoints and a noisy 3D pose; 1000-step cosine
 # schedule, x0 clamped to +-1.1, MPJPE loss on x0. Test: D3DP's public
 # defaults, 5 hypotheses, 5 DDIM steps (eta 1), flip test, JPMA (J-Agg).
-# JPMA needs 'camera_param' and 'target_root' in PackPoseInputs.meta_keys.
+# JPMA needs 'camera_param' and 'target_root' in PackPoseInputs.meta_keys and
+# a codec with normalize_camera=True (configs/_base_/datasets/h36m_lifting.py).
 model = dict(
     type='DiffusionPoseLifter',
     head=dict(
@@ -22,12 +23,7 @@ model = dict(
             type='PoseDDIMScheduler', num_train_timesteps=1000,
             clip_range=1.1),
         loss=dict(type='WeightedMPJPELoss'),
-        decoder=dict(
-            type='VideoPoseLifting',
-            num_keypoints=17,
-            zero_center=True,
-            root_index=0,
-            reshape_keypoints=False),
+        # the codec's root joint (the datasets/ configs' codec.root_index)
         root_index=0),
     test_cfg=dict(
         num_hypotheses=5,

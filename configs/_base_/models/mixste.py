@@ -20,7 +20,7 @@ model = dict(
         type='SeqRegressionHead',
         in_channels=512,
         out_channels=3,
-        root_index=0,
+        root_index=0,  # the codec's root joint (datasets/ configs)
         loss=[
             dict(type='WeightedMPJPELoss', joint_weights=joint_weights),
             dict(
@@ -28,11 +28,5 @@ model = dict(
                 joint_weights=joint_weights,
                 loss_weight=0.5),
             dict(type='MPJVELoss', loss_weight=2.0),
-        ],
-        decoder=dict(
-            type='VideoPoseLifting',
-            num_keypoints=17,
-            zero_center=True,
-            root_index=0,
-            reshape_keypoints=False)),
+        ]),
     test_cfg=dict(flip_test=True))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
 
 from mmlpose.structures.camera import project_points, world_to_camera
 
@@ -250,8 +251,11 @@ def resample_motion(motion: Motion, fps: float = 30.) -> Motion:
     def lerp(x: np.ndarray) -> np.ndarray:
         return (1 - alpha) * x[idx] + alpha * x[idx + 1]
 
+    # Slerp evaluates inside the key times only
+    t_eval = np.clip(new_times, motion.times[0], motion.times[-1])
     rotations = {
-        k: _slerp(v[idx], v[idx + 1], alpha) if v.shape[1] == 4 else lerp(v)
+        k: Slerp(motion.times, _quat_rotation(v))(t_eval).as_quat(
+            scalar_first=True) if v.shape[1] == 4 else lerp(v)
         for k, v in motion.rotations.items()
     }
     return replace(
@@ -526,42 +530,22 @@ def _normalize(q: np.ndarray) -> np.ndarray:
     return q / np.linalg.norm(q, axis=-1, keepdims=True)
 
 
-def _slerp(q0: np.ndarray, q1: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Shortest-path slerp of (T, 4) quaternions, ``alpha`` (T, 1)."""
-    dot = (q0 * q1).sum(-1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    dot = np.clip(np.abs(dot), 0., 1.)
-    theta = np.arccos(dot)
-    sin = np.sin(theta)
-    small = sin < 1e-6
-    safe = np.where(small, 1., sin)
-    w0 = np.where(small, 1 - alpha, np.sin((1 - alpha) * theta) / safe)
-    w1 = np.where(small, alpha, np.sin(alpha * theta) / safe)
-    return _normalize(w0 * q0 + w1 * q1)
+def _quat_rotation(q: np.ndarray) -> Rotation:
+    """(T, 4) quaternions (w, x, y, z) -> scipy rotations."""
+    return Rotation.from_quat(q, scalar_first=True)
 
 
 def _quat_matrix(q: np.ndarray) -> np.ndarray:
     """(T, 4) unit quaternions (w, x, y, z) -> (T, 3, 3) rotations."""
-    w, x, y, z = q.T
-    return np.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y), 2 *
-        (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x), 2 *
-        (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
-    ],
-                    axis=-1).reshape(-1, 3, 3)
+    return _quat_rotation(q).as_matrix()
 
 
 def _axis_angle_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """Rotations (T, 3, 3) by ``angle`` (T,) about the unit ``axis`` (3,)."""
     axis = axis / np.linalg.norm(axis)
-    half = angle[:, None] / 2
-    return _quat_matrix(
-        np.concatenate([np.cos(half), np.sin(half) * axis], axis=-1))
+    return Rotation.from_rotvec(angle[:, None] * axis).as_matrix()
 
 
 def _rpy_matrix(rpy: np.ndarray) -> np.ndarray:
     """URDF roll-pitch-yaw (fixed x, y, z axes) -> (3, 3) rotation."""
-    (cr, cp, cy), (sr, sp, sy) = np.cos(rpy), np.sin(rpy)
-    return np.array([[cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
-                     [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
-                     [-sp, cp * sr, cp * cr]])
+    return Rotation.from_euler('xyz', rpy).as_matrix()

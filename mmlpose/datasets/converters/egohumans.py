@@ -45,6 +45,7 @@ import re
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from mmlpose.datasets.egohumans_dataset import egohumans_imgname
 from mmlpose.structures.camera import project_points, world_to_camera
@@ -113,13 +114,10 @@ def read_colmap_images(path: str) -> Dict[str, dict]:
 
 
 def qvec_to_rotmat(qvec: np.ndarray) -> np.ndarray:
-    """Rotation matrix of a unit quaternion ``(w, x, y, z)``."""
-    w, x, y, z = np.asarray(qvec, dtype=np.float64) / np.linalg.norm(qvec)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-    ])
+    """Rotation matrix of a quaternion ``(w, x, y, z)`` (COLMAP's order;
+    normalised first)."""
+    return Rotation.from_quat(
+        np.asarray(qvec, dtype=np.float64), scalar_first=True).as_matrix()
 
 
 def colmap_intrinsics(camera: dict) -> Tuple[np.ndarray, np.ndarray]:

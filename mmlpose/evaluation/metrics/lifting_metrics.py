@@ -1,6 +1,11 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """Metrics for 3D pose lifting: MPJPE family per action, 3DHP PCK/AUC and
-multi-hypothesis aggregations."""
+multi-hypothesis aggregations.
+
+Units and root come from the ``VideoPoseLifting`` codec alone: the ground
+truth is its root-relative target ``lifting_target_label`` and the lifting
+heads pin the root of their predictions to the origin, so no metric
+subtracts a root again."""
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
@@ -33,11 +38,10 @@ def align_poses(pred: np.ndarray, gt: np.ndarray, mode: str) -> np.ndarray:
     return pred * scale[:, None, None]
 
 
-def root_relative(pose: np.ndarray, root_index: Optional[int]) -> np.ndarray:
-    """Subtract the root joint (``None``: unchanged)."""
-    if root_index is None:
-        return pose
-    return pose - pose[..., root_index:root_index + 1, :]
+def _to_numpy(value) -> np.ndarray:
+    if hasattr(value, 'detach'):  # a tensor, possibly on a GPU
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 def sample_action(data_sample: dict) -> str:
@@ -54,14 +58,22 @@ def sample_action(data_sample: dict) -> str:
 
 
 def gt_sequence(data_sample: dict):
-    """``(T, K, 3)`` ground truth and ``(T, K)`` mask of a data sample."""
-    gt = np.asarray(data_sample['gt_instances']['lifting_target'])
+    """``(T, K, 3)`` root-relative ground truth (the codec's
+    ``gt_instance_labels.lifting_target_label``) and ``(T, K)`` mask
+    (``gt_instances.lifting_target_visible``) of a data sample."""
+    labels = data_sample.get('gt_instance_labels') or {}
+    if 'lifting_target_label' not in labels:
+        raise KeyError('lifting metrics need gt_instance_labels.'
+                       'lifting_target_label, the root-relative target of '
+                       'the VideoPoseLifting codec: put GenerateTarget in '
+                       'the test pipeline')
+    gt = _to_numpy(labels['lifting_target_label'])
     gt = gt.reshape(-1, *gt.shape[-2:])
     vis = data_sample['gt_instances'].get('lifting_target_visible')
     if vis is None:
         mask = np.ones(gt.shape[:2], dtype=bool)
     else:
-        mask = np.asarray(vis).astype(bool).reshape(gt.shape[:2])
+        mask = _to_numpy(vis).astype(bool).reshape(gt.shape[:2])
     return gt, mask
 
 
@@ -72,19 +84,17 @@ def pred_sequence(keypoints, num_frames: int) -> np.ndarray:
 
 
 class _LiftingMetric(BaseMetric):
-    """Shared ``process`` of the lifting metrics: root-relative, unit-scaled
+    """Shared ``process`` of the lifting metrics: unit-scaled root-relative
     predictions and ground truth with the sample's action."""
 
     default_prefix: Optional[str] = ''
 
     def __init__(self,
-                 root_index: Optional[int] = 0,
                  unit_scale: float = 1000.,
                  skip_list: Sequence[str] = (),
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        self.root_index = root_index
         self.unit_scale = unit_scale
         self.skip_list = list(skip_list)
 
@@ -102,14 +112,14 @@ class _LiftingMetric(BaseMetric):
                              f'{pred.shape} does not match ground truth '
                              f'{gt.shape}')
         return dict(
-            pred=root_relative(pred, self.root_index) * self.unit_scale,
-            gt=root_relative(gt, self.root_index) * self.unit_scale,
+            pred=pred * self.unit_scale,
+            gt=gt * self.unit_scale,
             mask=mask,
             action=sample_action(data_sample))
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Collect root-relative, unit-scaled ``pred_instances.keypoints``
-        and ground truth of each sample."""
+        """Collect the unit-scaled ``pred_instances.keypoints`` and ground
+        truth of each sample."""
         for data_sample in data_samples:
             if self._skipped(data_sample):
                 continue
@@ -124,13 +134,12 @@ class ActionMPJPE(_LiftingMetric):
 
     Unlike mmpose's ``MPJPE`` (which this reuses for the error itself), the
     action is read from the sample's ``action`` metainfo when present (any
-    data set, e.g. DeepMimic), poses are made root-relative and errors are
-    scaled to millimetres.
+    data set, e.g. DeepMimic), the ground truth is the codec's root-relative
+    ``lifting_target_label`` (the root is the codec's ``root_index``; the
+    heads output root-relative poses) and errors are scaled to millimetres.
 
     Args:
         mode (str): ``'mpjpe'``, ``'p-mpjpe'`` or ``'n-mpjpe'``.
-        root_index (int, optional): Root joint subtracted from prediction
-            and ground truth; None keeps absolute positions. Defaults to 0.
         unit_scale (float): Multiplier from data units to reported units
             (metres -> millimetres). Defaults to 1000.
         per_action (bool): Also report ``<MODE>_<action>``. Defaults to True.
@@ -185,8 +194,7 @@ class PCK3D(_LiftingMetric):
         auc_thresholds (Sequence[float], optional): Thresholds of the AUC.
         joint_indices (Sequence[int], optional): Joints evaluated (all if
             None).
-        root_index, unit_scale, collect_device, prefix: see
-            :class:`ActionMPJPE`.
+        unit_scale, collect_device, prefix: see :class:`ActionMPJPE`.
     """
 
     def __init__(self,
@@ -238,7 +246,7 @@ class MultiHypothesisMPJPE(_LiftingMetric):
     Args:
         modes (Sequence[str]): Subset of ``'mpjpe'``, ``'p-mpjpe'``,
             ``'n-mpjpe'``. Defaults to MPJPE and P-MPJPE.
-        root_index, unit_scale, skip_list, collect_device, prefix: see
+        unit_scale, skip_list, collect_device, prefix: see
             :class:`ActionMPJPE`.
     """
 
@@ -265,8 +273,7 @@ class MultiHypothesisMPJPE(_LiftingMetric):
             hyps = np.asarray(pred['keypoints_hypotheses'])
             num_frames = len(result['gt'])
             hyps = hyps.reshape(-1, num_frames, *hyps.shape[-2:])[..., :3]
-            result['hyps'] = root_relative(hyps,
-                                           self.root_index) * self.unit_scale
+            result['hyps'] = hyps * self.unit_scale
             self.results.append(result)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:

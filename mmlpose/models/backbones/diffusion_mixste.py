@@ -5,7 +5,6 @@ Shan et al., "Diffusion-Based 3D Human Pose Estimation with Multi-Hypothesis
 Aggregation" (D3DP), ICCV 2023; the same network, plus text, is the denoiser
 of FinePOSE (CVPR 2024).
 """
-import math
 from typing import Dict, Optional
 
 import torch
@@ -19,7 +18,13 @@ from .mixste import MixSTE
 class SinusoidalTimeEmbedding(nn.Module):
     """Transformer-style sinusoidal embedding of diffusion timesteps:
     ``(N, ) -> (N, dim)``, sines of all frequencies then cosines, with
-    frequencies ``10000^(-i / (dim/2 - 1))``, ``i = 0 .. dim/2 - 1``."""
+    frequencies ``10000^(-i / (dim/2 - 1))``, ``i = 0 .. dim/2 - 1`` (the
+    D3DP code's embedding).
+
+    This is diffusers' ``get_timestep_embedding`` with
+    ``flip_sin_to_cos=False`` (sines first) and ``downscale_freq_shift=1``
+    (the exponent is divided by ``dim/2 - 1``).
+    """
 
     def __init__(self, dim: int):
         super().__init__()
@@ -27,13 +32,19 @@ class SinusoidalTimeEmbedding(nn.Module):
             raise ValueError(f'time embedding dim must be even and >= 4, got '
                              f'{dim}')
         self.dim = dim
+        # imported here: diffusers takes seconds to import, and only the
+        # diffusion lifters need it
+        try:
+            from diffusers.models.embeddings import get_timestep_embedding
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise ImportError(
+                'SinusoidalTimeEmbedding needs diffusers (pip install '
+                'diffusers==0.35.2, see requirements/runtime.txt)') from e
+        self._embed = get_timestep_embedding
 
     def forward(self, t: Tensor) -> Tensor:
-        half = self.dim // 2
-        exponent = torch.arange(half, device=t.device, dtype=torch.float32)
-        freqs = torch.exp(-math.log(10000.) * exponent / (half - 1))
-        angles = t.float()[:, None] * freqs[None]
-        return torch.cat([angles.sin(), angles.cos()], dim=-1)
+        return self._embed(
+            t, self.dim, flip_sin_to_cos=False, downscale_freq_shift=1)
 
 
 @MODELS.register_module()

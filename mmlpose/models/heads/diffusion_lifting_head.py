@@ -11,9 +11,9 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor
 
-from mmlpose.models.utils import (back_project_root, flip_pose,
-                                  jpma_aggregate, normalized_intrinsics)
-from mmlpose.registry import KEYPOINT_CODECS, MODELS, TASK_UTILS
+from mmlpose.models.utils import (back_project_root, camera_intrinsics,
+                                  flip_pose, jpma_aggregate, root_relative)
+from mmlpose.registry import MODELS, TASK_UTILS
 from .seq_regression_head import LossConfig, build_losses, stack_gt
 
 #: Test-time options of :meth:`DiffusionLiftingHead.predict` and their
@@ -57,9 +57,10 @@ class DiffusionLiftingHead(BaseHead):
     sampled hypotheses.
 
     Training (:meth:`loss`): per sample a timestep ``t ~ U{0..T-1}``; the
-    root-relative target is noised (``q(x_t | x0)``, clamped to +-1.1), the
-    denoiser predicts x0 from it and the 2D input, and the configured loss
-    (MPJPE by default) compares x0 with the target.
+    root-relative target (the codec's ``lifting_target_label``) is noised
+    (``q(x_t | x0)``, clamped to +-1.1), the denoiser predicts x0 from it
+    and the 2D input, and the configured loss (MPJPE by default) compares
+    x0 with the target.
 
     Inference (:meth:`predict`): ``H`` hypotheses start from Gaussian noise
     and take ``M`` DDIM steps. Every step is ONE denoiser call on all
@@ -71,15 +72,17 @@ class DiffusionLiftingHead(BaseHead):
     Aggregation (``test_cfg.aggregation``):
 
     - ``'jpma'`` (J-Agg, default): per frame and joint, the hypothesis whose
-      2D projection is closest to the input 2D. Projection uses the sample's
-      ``camera_param`` (``f``, ``c``, optional ``k``, ``p``; *estimated*
-      intrinsics f = image width, c = image centre when absent) and the root
-      trajectory ``target_root`` from the ``VideoPoseLifting`` codec (the
-      ground-truth root in the camera frame, as the authors' evaluation
-      uses; add ``'target_root'`` and ``'camera_param'`` to
-      ``PackPoseInputs.meta_keys``). Without ``target_root`` the root is
-      placed at ``test_cfg.root_depth`` metres on the camera ray through the
-      2D root keypoint.
+      2D projection is closest to the input 2D. The ``VideoPoseLifting``
+      codec is the one source of units: projection uses the sample's
+      ``camera_param`` as the codec normalised it (``normalize_camera=True``;
+      ``f``, ``c``, optional ``k``, ``p``; *estimated* intrinsics f = image
+      width, c = image centre when absent, see
+      :func:`~mmlpose.models.utils.camera_intrinsics`) and the codec's root
+      trajectory ``target_root`` (the ground-truth root in the camera frame,
+      as the authors' evaluation uses; add ``'target_root'`` and
+      ``'camera_param'`` to ``PackPoseInputs.meta_keys``). Without
+      ``target_root`` the root is placed at ``test_cfg.root_depth`` metres
+      on the camera ray through the 2D root keypoint.
     - ``'mean'``: the average of the hypotheses (P-Agg).
 
     ``test_cfg`` keys (defaults in :data:`DEFAULT_TEST_CFG`):
@@ -88,9 +91,10 @@ class DiffusionLiftingHead(BaseHead):
     ``root_depth``.
 
     Each sample's prediction is an ``InstanceData`` with one instance:
-    ``keypoints`` (1, T, K, 3) aggregated root-relative pose,
-    ``keypoint_scores`` (1, T, K) and ``keypoints_hypotheses``
-    (1, H, T, K, 3), the input of ``MultiHypothesisMPJPE``.
+    ``keypoints`` (1, T, K, 3) aggregated root-relative pose (root joint
+    pinned to the origin, like the codec's target), ``keypoint_scores``
+    (1, T, K) ones and ``keypoints_hypotheses`` (1, H, T, K, 3), the input
+    of ``MultiHypothesisMPJPE``.
 
     Note:
         - batch size: B, hypotheses: H, frames: T, keypoints: K
@@ -102,10 +106,9 @@ class DiffusionLiftingHead(BaseHead):
             Defaults to :class:`PoseDDIMScheduler`.
         loss (dict | list[dict]): Loss(es) between predicted x0 and the
             target. Defaults to ``WeightedMPJPELoss``.
-        decoder (dict, optional): Codec whose ``decode`` produces the output
-            keypoints and scores (``VideoPoseLifting``). Defaults to None.
-        root_index (int, optional): Root joint; outputs are made relative to
-            it. Defaults to 0.
+        root_index (int, optional): Root joint of the codec (its
+            ``root_index``); the hypotheses are made relative to it. None
+            keeps them as predicted. Defaults to 0.
         cond_keys (Sequence[str]): Metainfo keys passed to
             ``denoiser.encode_condition`` as lists over the batch (when every
             sample has them). Defaults to ``('action_text', )``.
@@ -116,7 +119,6 @@ class DiffusionLiftingHead(BaseHead):
                  denoiser: ConfigType,
                  scheduler: ConfigType = dict(type='PoseDDIMScheduler'),
                  loss: LossConfig = dict(type='WeightedMPJPELoss'),
-                 decoder: OptConfigType = None,
                  root_index: Optional[int] = 0,
                  cond_keys: Sequence[str] = ('action_text', ),
                  init_cfg: OptConfigType = None):
@@ -124,7 +126,6 @@ class DiffusionLiftingHead(BaseHead):
         self.denoiser = MODELS.build(denoiser)
         self.scheduler = TASK_UTILS.build(scheduler)
         self.losses = build_losses(loss)
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder else None
         self.root_index = root_index
         self.cond_keys = tuple(cond_keys)
         self.test_cfg: dict = {}
@@ -139,13 +140,6 @@ class DiffusionLiftingHead(BaseHead):
             if values and all(v is not None for v in values):
                 cond[key] = values
         return cond
-
-    def root_relative(self, pose: Tensor) -> Tensor:
-        """Subtract the root joint (``(..., K, 3)``)."""
-        if self.root_index is None:
-            return pose
-        r = self.root_index
-        return pose - pose[..., r:r + 1, :]
 
     @staticmethod
     def _randn(shape, generator: Optional[torch.Generator],
@@ -225,7 +219,7 @@ class DiffusionLiftingHead(BaseHead):
         for b, (sample_hyps, kpts_2d) in enumerate(zip(hyps, x_2d)):
             meta = batch_data_samples[b].metainfo if batch_data_samples \
                 else {}
-            cam = normalized_intrinsics(meta.get('camera_param'))
+            cam = camera_intrinsics(meta.get('camera_param'))
             root = meta.get('target_root')
             if root is None:
                 root_2d = kpts_2d[:, self.root_index] \
@@ -289,21 +283,17 @@ class DiffusionLiftingHead(BaseHead):
             eta=cfg['eta'],
             flip_indices=flip_indices,
             generator=generator)
-        hyps = self.root_relative(hyps)
+        hyps = root_relative(hyps, self.root_index)
         agg = self.aggregate(hyps, x_2d, batch_data_samples, cfg)
 
         preds = []
         for sample_agg, sample_hyps in zip(to_numpy(agg.float()),
                                            to_numpy(hyps.float())):
-            if self.decoder is not None:
-                keypoints, scores = self.decoder.decode(sample_agg)
-            else:
-                keypoints = sample_agg
-                scores = np.ones(sample_agg.shape[:-1], dtype=np.float32)
             preds.append(
                 InstanceData(
-                    keypoints=keypoints[None],
-                    keypoint_scores=scores[None],
+                    keypoints=sample_agg[None],
+                    keypoint_scores=np.ones((1, ) + sample_agg.shape[:-1],
+                                            dtype=np.float32),
                     keypoints_hypotheses=sample_hyps[None]))
         return preds
 

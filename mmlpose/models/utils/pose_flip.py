@@ -1,6 +1,7 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
-"""Horizontal flip of root-centred / image-centred pose sequences."""
-from typing import Sequence
+"""Horizontal flip and root centring of root-centred / image-centred pose
+sequences."""
+from typing import Optional, Sequence
 
 from torch import Tensor
 
@@ -26,3 +27,23 @@ def flip_pose(pose: Tensor, flip_indices: Sequence[int]) -> Tensor:
     flipped = pose[..., list(flip_indices), :].clone()
     flipped[..., 0] = -flipped[..., 0]
     return flipped
+
+
+def root_relative(pose: Tensor, root_index: Optional[int]) -> Tensor:
+    """Pin the root joint of predicted poses to the origin.
+
+    The ``VideoPoseLifting`` codec (``zero_center=True``) makes the training
+    targets root-relative; a network's prediction of the root is only close
+    to zero, so the lifting heads subtract it once before their output
+    (the metrics compare that output with the codec's target as is).
+
+    Args:
+        pose (Tensor): Poses of shape ``(..., K, D)``.
+        root_index (int, optional): Root joint; None returns ``pose``.
+
+    Returns:
+        Tensor: ``pose`` minus its root joint, same shape.
+    """
+    if root_index is None:
+        return pose
+    return pose - pose[..., root_index:root_index + 1, :]

@@ -45,6 +45,20 @@ def test_sinusoidal_embedding_by_hand():
         SinusoidalTimeEmbedding(7)
 
 
+@pytest.mark.parametrize('dim', [8, 64, 512])
+def test_diffusers_embedding_is_bitwise_the_d3dp_formula(dim):
+    """diffusers' get_timestep_embedding(flip_sin_to_cos=False,
+    downscale_freq_shift=1) is exactly the formula the module used to
+    compute by hand (the D3DP code's), for every training timestep."""
+    t = torch.arange(1000)
+    half = dim // 2
+    exponent = torch.arange(half, dtype=torch.float32)
+    freqs = torch.exp(-math.log(10000.) * exponent / (half - 1))
+    angles = t.float()[:, None] * freqs[None]
+    by_hand = torch.cat([angles.sin(), angles.cos()], dim=-1)
+    assert torch.equal(SinusoidalTimeEmbedding(dim)(t), by_hand)
+
+
 def test_timestep_and_noisy_pose_change_the_output():
     torch.manual_seed(0)
     model = tiny_denoiser()

@@ -16,8 +16,9 @@ from mmlpose.registry import MODELS
 FLIP_INDICES = parse_pose_metainfo(
     dict(from_file=mmpose_dataset_cfg('h36m')))['flip_indices']
 FRAMES = 5
-CAMERA = dict(w=1000, h=1000, f=np.array([[1150.], [1150.]]),
-              c=np.array([[500.], [500.]]))
+# a 1000 x 1000 camera (f = 1150 px, centred) as the codec normalises it
+CAMERA = dict(w=1000, h=1000, f=np.array([[2.3], [2.3]]),
+              c=np.array([[0.], [0.]]))
 
 
 def tiny_head(denoiser_type='DiffusionMixSTE'):
@@ -124,20 +125,77 @@ def test_same_seed_same_output_and_jpma_picks_among_hypotheses():
     assert np.abs(hyps[0] - hyps[1]).max() > 1e-3
 
 
-def test_jpma_without_root_or_camera_uses_estimated_defaults():
+def test_jpma_without_root_or_camera_uses_estimated_defaults(monkeypatch):
+    """No camera and no target_root: JPMA uses the estimated intrinsics
+    (f = 2, c = 0 in normalised units: focal length = image width) and puts
+    the root at root_depth on the ray through the 2D root. Hand-built
+    hypotheses: per joint one reprojects exactly under those intrinsics,
+    the other under f = 1; J-Agg must assemble the first at every joint."""
     torch.manual_seed(0)
     head = tiny_head()
+    x_2d = torch.rand(1, FRAMES, 17, 2) - 0.5
+    depth = 5.
+    offsets = torch.linspace(-0.3, 0.3, 17)[None, :, None]  # joint depths
+    root = torch.cat([x_2d[0, :, :1] / 2 * depth,
+                      torch.full((FRAMES, 1, 1), depth)], -1)  # (T, 1, 3)
+
+    def pose(f):
+        z = depth + offsets.expand(FRAMES, 17, 1)
+        points = torch.cat([x_2d[0] / f * z, z], -1)  # projects to x_2d
+        rel = points - root
+        rel[:, 0] = 0.
+        return rel
+
+    good, bad = pose(2.), pose(1.)
+    pick = torch.rand(FRAMES, 17, 1) < 0.5  # where hypothesis 0 is good
+    pick[:, 0] = True  # the root joint is 0 in both
+    hyps = torch.stack([torch.where(pick, good, bad),
+                        torch.where(pick, bad, good)])[None]
+
+    monkeypatch.setattr(head, 'sample', lambda *args, **kwargs: hyps)
     preds = head.predict(
-        torch.rand(1, FRAMES, 17, 2) - 0.5, samples(1),
-        test_cfg=dict(num_hypotheses=3, num_steps=1, seed=0))
-    assert preds[0].keypoints.shape == (1, FRAMES, 17, 3)
+        x_2d, samples(1),
+        test_cfg=dict(num_hypotheses=2, num_steps=1, root_depth=depth))
+    np.testing.assert_allclose(preds[0].keypoints[0], good.numpy(),
+                               atol=1e-6)
+    # JPMA assembles joints from both hypotheses: neither alone is the answer
+    assert pick[:, 1:].any() and (~pick[:, 1:]).any()
     with pytest.raises(ValueError, match='aggregation'):
-        head.predict(torch.rand(1, FRAMES, 17, 2), samples(1),
+        head.predict(x_2d, samples(1),
                      test_cfg=dict(num_hypotheses=2, num_steps=1,
                                    aggregation='median'))
     with pytest.raises(KeyError, match='unknown test_cfg'):
-        head.predict(torch.rand(1, FRAMES, 17, 2), samples(1),
-                     test_cfg=dict(num_hypothesis=2))
+        head.predict(x_2d, samples(1), test_cfg=dict(num_hypothesis=2))
+
+
+def test_jpma_reads_the_codec_normalised_camera(monkeypatch):
+    """With the sample's camera (normalised by the codec, f = 2.3) and its
+    target_root, J-Agg picks the hypothesis that reprojects under that
+    camera, not under the estimated one (f = 2)."""
+    head = tiny_head()
+    x_2d = torch.rand(1, FRAMES, 17, 2) - 0.5
+    root = torch.tensor([0.1, -0.2, 4.])
+    z = root[2] + torch.linspace(-0.3, 0.3, 17)[None, :, None].expand(
+        FRAMES, 17, 1)
+
+    def pose(f):
+        points = torch.cat([x_2d[0] / f * z, z], -1)
+        return points - root
+
+    # the root joint of both hypotheses reprojects exactly under f = 2.3
+    good, bad = pose(2.3), pose(2.)
+    bad[:, 0] = good[:, 0]
+    hyps = torch.stack([bad, good])[None]
+    hyps = hyps - hyps[..., :1, :]
+    monkeypatch.setattr(head, 'sample', lambda *args, **kwargs: hyps)
+    camera = dict(w=1000, h=800, f=np.array([[2.3], [2.3]]),
+                  c=np.zeros((2, 1)))
+    root_traj = (good[:, :1] + root).numpy()[:, 0]  # root joint (T, 3)
+    preds = head.predict(
+        x_2d, samples(1, camera_param=camera, target_root=[root_traj]),
+        test_cfg=dict(num_hypotheses=2, num_steps=1))
+    np.testing.assert_allclose(preds[0].keypoints[0], hyps[0, 1].numpy(),
+                               atol=1e-6)
 
 
 def test_flip_test_sampling_is_mirror_equivariant(monkeypatch):

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from mmlpose.models.utils import (back_project_root, jpma_aggregate,
-                                  jpma_select, normalized_intrinsics)
+from mmpose.codecs import VideoPoseLifting
+
+from mmlpose.models.utils import (back_project_root, camera_intrinsics,
+                                  jpma_aggregate, jpma_select)
 
 
 def test_per_joint_choice_by_hand():
@@ -49,23 +51,39 @@ def test_distortion_is_applied():
     assert jpma_select(hyps, obs, f, c, root, k=k).item() == 0
 
 
-def test_normalized_intrinsics_match_the_codec_normalisation():
+def test_intrinsics_are_read_from_the_codec_normalised_camera():
+    """The codec normalises the 2D and the camera into the same units, so a
+    camera point projected with the codec's camera lands on the codec's
+    normalised pixel: JPMA reads the intrinsics, it converts nothing."""
     cam = dict(w=1000, h=800, f=np.array([[1150.], [1100.]]),
                c=np.array([[520.], [390.]]), k=np.zeros((3, 1)),
                p=np.zeros((2, 1)))
-    out = normalized_intrinsics(cam)
-    # pixel (u, v) of a camera point, normalised as the codec does
     X = np.array([0.3, -0.2, 4.])
-    u = 1150 * X[0] / X[2] + 520
-    v = 1100 * X[1] / X[2] + 390
-    expected = np.array([(u - 500) / 500, (v - 400) / 500])
-    got = out['f'].numpy() * X[:2] / X[2] + out['c'].numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    pixel = np.array([1150 * X[0] / X[2] + 520, 1100 * X[1] / X[2] + 390])
+    codec = VideoPoseLifting(
+        num_keypoints=1, reshape_keypoints=False, normalize_camera=True)
+    encoded = codec.encode(
+        pixel[None, None].astype(np.float32),
+        lifting_target=np.zeros((1, 1, 3), np.float32),
+        lifting_target_visible=np.ones((1, 1), np.float32),
+        camera_param=cam)
+    out = camera_intrinsics(encoded['camera_param'])
     assert set(out) == {'f', 'c', 'k', 'p'}
+    got = out['f'].numpy() * X[:2] / X[2] + out['c'].numpy()
+    np.testing.assert_allclose(got, encoded['keypoint_labels'][0, 0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(out['f'].numpy(), [2.3, 2.2], rtol=1e-12)
     # estimated intrinsics: f = image width, c = image centre
     for cam in (None, dict(w=1000, h=800)):
-        est = normalized_intrinsics(cam)
+        est = camera_intrinsics(cam)
         assert est['f'].tolist() == [2., 2.] and est['c'].tolist() == [0., 0.]
+    # a camera still in pixels (codec without normalize_camera) is refused
+    with pytest.raises(ValueError, match='normalize_camera=True'):
+        camera_intrinsics(dict(w=1000, h=800, f=cam_f(1150.), c=cam_f(500.)))
+
+
+def cam_f(value):
+    return np.array([[value], [value]])
 
 
 def test_back_projected_root_reprojects_onto_the_2d_root():

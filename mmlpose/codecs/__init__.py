@@ -1,1 +1,0 @@
-# Copyright (c) mmlpose contributors. All rights reserved.
