@@ -1,0 +1,16 @@
+# Copyright (c) mmlpose contributors. All rights reserved.
+from .base_referrer import BaseReferrer, ReferralResult
+from .colour_descriptors import (COLOUR_WORDS, RegionColour, clothing_colours,
+                                 grass_under_feet, name_colours)
+from .descriptor_referrer import (DescriptorReferrer, sentence_travel,
+                                  track_travel)
+from .descriptors import TrackDescription, describe_track, describe_tracks
+from .layout_descriptors import describe_layout
+from .motion_descriptors import MotionEvent, describe_motion
+
+__all__ = [
+    'BaseReferrer', 'ReferralResult', 'DescriptorReferrer', 'TrackDescription',
+    'describe_track', 'describe_tracks', 'MotionEvent', 'describe_motion',
+    'describe_layout', 'RegionColour', 'COLOUR_WORDS', 'clothing_colours',
+    'grass_under_feet', 'name_colours', 'sentence_travel', 'track_travel'
+]
