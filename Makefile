@@ -12,11 +12,15 @@ export TRANSFORMERS_OFFLINE := 1
 install:
 	bash tools/install.sh
 
+# the default clip (sports2d's Demo/demo.mp4: a man jumps down from a box, a
+# woman walks across the grass) with a default sentence
+DEMO_TEXT ?= the person jumping down from the box
+
 demo: install
-	$(PY) demo/lifting_demo.py
+	$(PY) demo/lifting_demo.py --text "$(DEMO_TEXT)"
 
 test: install
-	$(PY) -m pytest tests -n 2 --dist loadfile -q -p no:cacheprovider
+	$(PY) -m pytest tests projects -n 2 --dist loadfile -q -p no:cacheprovider
 
 data: install
 	$(PY) tools/dataset_converters/deepmimic_to_h36m.py --out-dir data/deepmimic
