@@ -88,7 +88,7 @@ def print_timings(result: dict) -> None:
     rows.append(('overall', result['total_seconds']))
     print(f'{"stage":<10}{"frames":>8}{"seconds":>10}{"fps":>10}')
     for name, secs in rows:
-        fps = f'{n / secs:.1f}' if secs > 0 else '-'
+        fps = f'{n / secs:.1f}' if secs >= 1e-3 else '-'
         print(f'{name:<10}{n:>8}{secs:>10.2f}{fps:>10}')
 
 

@@ -79,7 +79,7 @@ def main(argv=None) -> dict:
     print(f'{"stage":<10}{"seconds":>10}{"ms/frame":>10}{"fps":>10}')
     for stage in STAGES:
         secs = best['timings'].get(stage, 0.)
-        fps = f'{n / secs:.1f}' if secs > 0 else '-'
+        fps = f'{n / secs:.1f}' if secs >= 1e-3 else '-'
         print(f'{stage:<10}{secs:>10.2f}{1000 * secs / n:>10.1f}{fps:>10}')
     total = best['total_seconds']
     print(f'{"overall":<10}{total:>10.2f}{1000 * total / n:>10.1f}'

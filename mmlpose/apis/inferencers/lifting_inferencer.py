@@ -67,7 +67,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
         visualizer (dict, optional): Config of the visualizer
             (``VISUALIZERS``). Default: ``dict(type='LiftingVisualizer')``.
         num_referral_frames (int): How many frames (spread over the video) are
-            kept for referrers that read pixels. Defaults to 32.
+            kept for referrers that read pixels. Defaults to 16.
         batch_size (int): Lifting windows per forward pass. Defaults to 16.
         scope (str): Registry scope. Defaults to ``'mmlpose'``.
         show_progress (bool): Show a progress bar per stage.
@@ -91,7 +91,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
                  pose2d: Optional[ConfigType] = None,
                  referrer: Optional[ConfigType] = None,
                  visualizer: Optional[ConfigType] = None,
-                 num_referral_frames: int = 32,
+                 num_referral_frames: int = 16,
                  batch_size: int = 16,
                  scope: str = 'mmlpose',
                  show_progress: bool = False) -> None:
@@ -106,7 +106,6 @@ class LiftingInferencer(BaseMMPoseInferencer):
         self.model = self._init_model(cfg, weights, device)
         self.pipeline = None  # the lifter's codec normalises, see lift_*
         self.collate_fn = None
-        self.visualizer = None
         self._visualizer_cfg = visualizer or dict(type='LiftingVisualizer')
         self.show_progress = show_progress
         self.people = TASK_UTILS.build(
@@ -117,7 +116,6 @@ class LiftingInferencer(BaseMMPoseInferencer):
         self.num_referral_frames = int(num_referral_frames)
         self.batch_size = int(batch_size)
         self.load_seconds = time.perf_counter() - start
-        self._video_input = False
 
     def _init_model(self, cfg: ConfigType, weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
