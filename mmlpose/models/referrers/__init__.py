@@ -2,8 +2,8 @@
 from .base_referrer import BaseReferrer, ReferralResult
 from .colour_descriptors import (COLOUR_WORDS, RegionColour, clothing_colours,
                                  grass_under_feet, name_colours)
-from .descriptor_referrer import (DescriptorReferrer, sentence_travel,
-                                  track_travel)
+from .descriptor_referrer import (DISTRACTOR_PHRASES, DescriptorReferrer,
+                                  sentence_travel, track_travel)
 from .descriptors import TrackDescription, describe_track, describe_tracks
 from .layout_descriptors import describe_layout
 from .motion_descriptors import MotionEvent, describe_motion
@@ -12,5 +12,6 @@ __all__ = [
     'BaseReferrer', 'ReferralResult', 'DescriptorReferrer', 'TrackDescription',
     'describe_track', 'describe_tracks', 'MotionEvent', 'describe_motion',
     'describe_layout', 'RegionColour', 'COLOUR_WORDS', 'clothing_colours',
-    'grass_under_feet', 'name_colours', 'sentence_travel', 'track_travel'
+    'grass_under_feet', 'name_colours', 'sentence_travel', 'track_travel',
+    'DISTRACTOR_PHRASES'
 ]

@@ -19,7 +19,8 @@ class ReferralResult:
             referrer's own scale (its ``threshold`` is on the same scale).
         referred_track_id (int | None): The best track, or None when no
             track reaches the threshold ("no good match") or there is none.
-        threshold (float): The score a track must reach to be referred.
+        threshold (float): The score a track had to reach to be referred by
+            this sentence (:meth:`BaseReferrer.sentence_threshold`).
         descriptions (dict): track_id -> a human-readable account of what the
             referrer saw (empty for referrers that have none).
     """
@@ -90,7 +91,12 @@ class BaseReferrer(metaclass=ABCMeta):
                              f'scores for {len(tracks)} tracks')
         by_id = {t.track_id: float(s) for t, s in zip(tracks, scores)}
         best = int(np.argmax(scores))
+        threshold = self.sentence_threshold(text)
         referred = tracks[best].track_id if scores[best] >= \
-            self.threshold else None
-        return ReferralResult(text, by_id, referred, self.threshold,
-                              descriptions)
+            threshold else None
+        return ReferralResult(text, by_id, referred, threshold, descriptions)
+
+    def sentence_threshold(self, text: str) -> float:
+        """The score a track must reach to be referred by ``text``:
+        ``threshold`` here; subclasses may raise it per sentence."""
+        return self.threshold

@@ -20,6 +20,38 @@ from .descriptors import TrackDescription, describe_tracks
 #: guitar player) 0.35 at most; the threshold is halfway.
 DEFAULT_THRESHOLD = 0.43
 
+#: Things the descriptors cannot see: activities no motion descriptor
+#: measures (and that are not close to one that does), animals and
+#: vehicles (nothing about the camera or the frame: layout phrases speak of
+#: them). A sentence closer to one of these than to every measured phrase
+#: of every track is about something else: it refers nobody (open-set
+#: rejection, :meth:`DescriptorReferrer.sentence_threshold`).
+DISTRACTOR_PHRASES = (
+    'a person sitting', 'a person sitting on a chair', 'a person sitting on '
+    'a bench', 'a person lying on the ground', 'a person sleeping',
+    'a person riding a horse', 'a person riding a bicycle',
+    'a person riding a motorbike', 'a person riding a skateboard',
+    'a person surfing', 'a person skiing', 'a person swimming',
+    'a person dancing', 'people dancing together', 'a person climbing a tree',
+    'a person climbing a wall', 'a person playing the guitar',
+    'a person playing the piano', 'a person playing a musical instrument',
+    'a person singing', 'a person playing football',
+    'a person playing basketball', 'a person playing tennis',
+    'a person throwing a ball', 'a person catching a ball',
+    'a person kicking a ball', 'a person talking on the phone',
+    'a person texting on a phone',
+    'a person eating', 'a person drinking', 'a person cooking',
+    'a person reading a book', 'a person writing', 'a person typing on a '
+    'laptop', 'a person driving a car', 'a person carrying a box',
+    'a person holding an umbrella', 'a person leaning on a cane',
+    'a person pushing a baby carriage', 'a person pulling a cart',
+    'a person painting', 'a person gardening', 'a person fishing',
+    'a person hugging someone', 'a person shaking hands',
+    'a person smoking', 'a person sweeping the floor',
+    'a person feeding animals', 'a person with a dog on a leash', 'a dog',
+    'a cat', 'a bird', 'a horse', 'a cow', 'a car', 'a bus', 'a truck',
+    'a train', 'a bicycle', 'a motorbike', 'a boat', 'an aeroplane')
+
 #: Direction-of-travel words in a sentence (sentence embeddings hardly tell
 #: "from left to right" from "from right to left": the words are the same).
 _MOVE = (r'(?:walk|run|jog|mov|head|go|stroll|cross|travel|wander|pass|'
@@ -85,8 +117,14 @@ class DescriptorReferrer(BaseReferrer):
                   only the opposite one, else 0)
                 - contrast * (mean score of all tracks)
 
-    The best track is referred if its score reaches ``threshold``, so a
-    sentence about something absent from the video refers nobody. The
+    The best track is referred if its score reaches the sentence's threshold
+    (:meth:`sentence_threshold`): ``threshold``, raised to the sentence's
+    best cosine similarity with the ``distractors`` (things the descriptors
+    cannot see: sitting, riding, playing an instrument, animals, vehicles,
+    ...; :data:`DISTRACTOR_PHRASES`) plus ``distractor_margin``. So a
+    sentence about something absent from the video, or about something
+    closer to what no descriptor measures than to what was measured, refers
+    nobody. The
     default threshold (0.43, :data:`DEFAULT_THRESHOLD`) lies halfway between
     the scores, with all-MiniLM-L6-v2, of sentences that describe someone
     in the sports2d clip (0.51 and more) and of sentences about absent
@@ -112,6 +150,11 @@ class DescriptorReferrer(BaseReferrer):
             from each. Defaults to 0 (scores stay cosines).
         fps (float): Frame rate of the tracks when ``PersonTrack.meta``
             has no ``'fps'``. Defaults to 30.
+        distractors (Sequence[str]): Phrases of what the descriptors cannot
+            see; empty to use ``threshold`` alone. Defaults to
+            :data:`DISTRACTOR_PHRASES`.
+        distractor_margin (float): How far above the best distractor a
+            track must score. Defaults to 0.
     """
 
     def __init__(self,
@@ -122,7 +165,9 @@ class DescriptorReferrer(BaseReferrer):
                  salience_weight: float = 0.05,
                  travel_weight: float = 0.1,
                  contrast: float = 0.,
-                 fps: float = 30.) -> None:
+                 fps: float = 30.,
+                 distractors: Sequence[str] = DISTRACTOR_PHRASES,
+                 distractor_margin: float = 0.) -> None:
         super().__init__(threshold)
         if top_k < 1:
             raise ValueError(f'top_k must be >= 1, got {top_k}')
@@ -139,7 +184,22 @@ class DescriptorReferrer(BaseReferrer):
         self.travel_weight = float(travel_weight)
         self.contrast = float(contrast)
         self.fps = float(fps)
+        self.distractors = tuple(distractors)
+        self.distractor_margin = float(distractor_margin)
+        self._distractor_embeddings = None  # encoded on first use
         self._descriptions = None  # set by refer_many
+
+    def sentence_threshold(self, text: str) -> float:
+        """``threshold``, or the sentence's best cosine similarity with the
+        distractor phrases plus ``distractor_margin`` when that is higher."""
+        if not self.distractors:
+            return self.threshold
+        if self._distractor_embeddings is None:
+            self._distractor_embeddings = self.text_encoder.encode(
+                list(self.distractors))
+        sentence = self.text_encoder.encode([text])[0]
+        best = float((self._distractor_embeddings @ sentence).max())
+        return max(self.threshold, best + self.distractor_margin)
 
     def describe(self, tracks: Sequence[PersonTrack], frames: Dict[int,
                                                                    np.ndarray],

@@ -50,7 +50,11 @@ def test_scoring_rule_by_hand(monkeypatch):
         _desc(1, ['p_90', 'p_60'], [1., 1.]),
     ]
     ref = DescriptorReferrer(
-        text_encoder=enc, threshold=0.6, top_k=1, salience_weight=0.1)
+        text_encoder=enc,
+        threshold=0.6,
+        top_k=1,
+        salience_weight=0.1,
+        distractors=())
     monkeypatch.setattr(ref, 'describe', lambda *a: descs)
     result = ref('the sentence', tracks)
     # track 0: max(0.5, 1 - 0.1 * 0.8) = 0.92; track 1: 0.5
@@ -81,12 +85,43 @@ def test_travel_bonus_by_hand(monkeypatch):
     descs = [_desc(0, ['p'], [1.], [walk]), _desc(1, ['p'], [1.], [back])]
     tracks = [st.standing(frames=5), st.standing(frames=5, track_id=1)]
     ref = DescriptorReferrer(
-        text_encoder=enc, threshold=0.5, travel_weight=0.1)
+        text_encoder=enc, threshold=0.5, travel_weight=0.1, distractors=())
     monkeypatch.setattr(ref, 'describe', lambda *a: descs)
     scores = ref('someone walking from right to left', tracks).scores
     cos = 1 / np.sqrt(2)
     assert scores == pytest.approx({0: cos - 0.1, 1: cos + 0.1})
     assert track_travel(descs[0]) == {'rightward'}
+
+
+def test_distractors_raise_the_sentence_threshold(monkeypatch):
+    c = np.cos(np.radians(60))  # 0.5
+    enc = TableEncoder({
+        'the sentence': [1, 0, 0],
+        'p_60': [c, np.sin(np.radians(60)), 0],  # cosine 0.5
+        'd_near': [np.cos(np.radians(45)), 0, np.sin(np.radians(45))],
+        'd_far': [0, 0, 1],  # cosine 0
+    })
+    tracks = [st.standing(frames=5)]
+    descs = [_desc(0, ['p_60'], [1.])]
+    ref = DescriptorReferrer(
+        text_encoder=enc, threshold=0.4, distractors=('d_far', ))
+    monkeypatch.setattr(ref, 'describe', lambda *a: descs)
+    result = ref('the sentence', tracks)
+    # the far distractor (0) leaves the threshold at 0.4: 0.5 is referred
+    assert result.threshold == pytest.approx(0.4) and result.matched
+    # a distractor closer to the sentence (cos 45 deg = 0.707) than the
+    # track's best phrase (0.5) raises the threshold: nobody is referred
+    ref = DescriptorReferrer(
+        text_encoder=enc, threshold=0.4, distractors=('d_far', 'd_near'))
+    monkeypatch.setattr(ref, 'describe', lambda *a: descs)
+    result = ref('the sentence', tracks)
+    assert result.threshold == pytest.approx(np.sqrt(0.5))
+    assert result.scores == pytest.approx({0: 0.5})
+    assert result.referred_track_id is None
+    # the margin adds to the distractor's similarity
+    ref.distractors, ref.distractor_margin = ('d_far', ), 0.6
+    ref._distractor_embeddings = None
+    assert ref('the sentence', tracks).threshold == pytest.approx(0.6)
 
 
 def test_sentence_travel():
