@@ -5,7 +5,8 @@ Runs :class:`mmlpose.apis.MMLPoseInferencer` on a video (default: the
 sports2d two-person clip) ``--repeats`` times and prints, per stage (decode,
 detect, track, 2D, lift, refer, render), the seconds and frames per second
 of the fastest run, the end-to-end frames per second, and the peak resident
-memory. ``--threads`` sets torch's and OpenCV's thread counts.
+memory. ``--threads`` sets torch's, OpenCV's and the BlazePose TFLite
+interpreters' thread counts.
 
 Example::
 
@@ -41,7 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=1,
                         help='runs; the fastest is reported')
     parser.add_argument('--threads', type=int, default=1,
-                        help='torch and OpenCV threads')
+                        help='torch, OpenCV and TFLite interpreter threads')
     parser.add_argument('--no-render', action='store_true',
                         help='skip drawing and writing the video')
     parser.add_argument('--device', default='cpu')
@@ -58,8 +59,12 @@ def main(argv=None) -> dict:
     from mmlpose.apis.inferencers import sports2d_demo_video
     path = args.input or sports2d_demo_video()
     start = time.perf_counter()
+    pose2d = dict(
+        type='MultiPersonPose2D',
+        detector=dict(type='BlazePoseDetector', num_threads=args.threads),
+        landmarker=dict(type='BlazePoseLandmarker', num_threads=args.threads))
     inferencer = MMLPoseInferencer(
-        args.model, weights=args.weights, device=args.device)
+        args.model, weights=args.weights, device=args.device, pose2d=pose2d)
     load = time.perf_counter() - start
     best = None
     with tempfile.TemporaryDirectory() as out_dir:
