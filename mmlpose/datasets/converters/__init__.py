@@ -7,6 +7,8 @@ from .deepmimic import (CLIP_ACTIONS, H36M_FROM_HUMANOID, TEST_CLIPS, Humanoid,
                         humanoid_to_h36m, load_clip, load_humanoid,
                         make_ring_cameras, resample_motion, split_clips,
                         y_up_to_z_up)
+from .motion_text import (MotionFacts, compose_text, frame_texts,
+                          measure_motion, segment_texts, standing_height)
 from .videopose3d import (H36M_CAMERA_IDS, H36M_KEPT_JOINTS, H36M_SPLITS,
                           bbox_center_scale, convert_subjects, h36m_imgname,
                           load_cameras, load_videopose3d,
@@ -20,5 +22,6 @@ __all__ = [
     'make_ring_cameras', 'resample_motion', 'split_clips', 'y_up_to_z_up',
     'H36M_CAMERA_IDS', 'H36M_KEPT_JOINTS', 'H36M_SPLITS', 'bbox_center_scale',
     'convert_subjects', 'h36m_imgname', 'load_cameras', 'load_videopose3d',
-    'videopose3d_to_mmpose'
+    'videopose3d_to_mmpose', 'MotionFacts', 'compose_text', 'frame_texts',
+    'measure_motion', 'segment_texts', 'standing_height'
 ]
