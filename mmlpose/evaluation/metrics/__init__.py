@@ -1,4 +1,7 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 from .lifting_metrics import PCK3D, ActionMPJPE, MultiHypothesisMPJPE
+from .retrieval_metric import MotionTextRetrieval
 
-__all__ = ['ActionMPJPE', 'PCK3D', 'MultiHypothesisMPJPE']
+__all__ = [
+    'ActionMPJPE', 'PCK3D', 'MultiHypothesisMPJPE', 'MotionTextRetrieval'
+]
