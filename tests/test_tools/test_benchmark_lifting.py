@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -37,3 +39,25 @@ def test_check_outputs_needs_the_authors_repo():
     ], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert '--check-outputs needs --authors-repo' in proc.stderr
+
+
+def test_versus_times_lifters_side_by_side():
+    proc = subprocess.run([
+        sys.executable, 'tools/analysis_tools/benchmark_lifting.py',
+        'configs/mixste/mixste_tiny-27frm_1xb32-60e_deepmimic.py', '--versus',
+        'configs/d3dp/d3dp_tiny-27frm_1xb32-40e_deepmimic.py',
+        '--batch-sizes', '2', '--repeats', '1'
+    ], cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = re.findall(
+        r'^(\S+)\s+27\s+2\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+([\d.]+)x$',
+        proc.stdout, re.M)
+    names = [r[0] for r in rows]
+    assert names == ['mixste_tiny-27frm_1xb32-60e_deepmimic',
+                     'd3dp_tiny-27frm_1xb32-40e_deepmimic']
+    # the first config is the reference; time ratios follow the s/clip
+    (_, base, *_, one), (_, other, *_, ratio) = rows
+    assert float(one) == 1.0
+    assert float(ratio) == pytest.approx(float(other) / float(base),
+                                         rel=0.05, abs=0.02)

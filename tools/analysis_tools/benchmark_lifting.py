@@ -16,6 +16,19 @@ requirements/benchmark.txt) the authors' sampling loop is timed on the same
 setting with random weights, for comparison.
 Weights are random unless ``--checkpoint`` is given: speed does not depend
 on them.
+
+With ``--versus CONFIG [CONFIG ...]`` the config and the others (any lifter:
+LangPose, MixSTE, D3DP, FinePOSE) are timed side by side through the same
+inference path (:func:`mmlpose.apis.lift_sequence`: each one's codec, window
+and test settings, e.g. FinePOSE's hypotheses, steps and flip), on the same
+random 2D windows, and each one's time per clip over the first config's is
+printed:
+
+    python tools/analysis_tools/benchmark_lifting.py \
+        configs/langpose/langpose_512d-243frm_1xb16-60e_stage2_h36m-cpn.py \
+        --versus configs/finepose/finepose_512d-243frm_1xb4-100e_h36m-cpn.py \
+        --batch-sizes 1 4 --cfg-options "model.head.denoiser.prompt_learner\
+.text_encoder.pretrained=None"
 """
 import argparse
 import json
@@ -59,6 +72,10 @@ def parse_args(argv=None):
         '--check-outputs', action='store_true',
         help='with --authors-repo: compare outputs for the same weights '
         'and noise instead of timing')
+    parser.add_argument(
+        '--versus', nargs='+', default=[],
+        help='other lifter configs to time beside this one through '
+        'lift_sequence (each one\'s own window and test settings)')
     parser.add_argument('--single', default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -237,10 +254,93 @@ def check_outputs(args) -> None:
           f'authors| = {diff:.2e} m (output scale {ref.abs().max():.2f})')
 
 
+def run_lift(args, config: str, batch: int) -> dict:
+    """Seconds for ``batch`` windows of random 2D through
+    :func:`mmlpose.apis.lift_sequence` with ``config``'s model."""
+    import numpy as np
+    from mmengine.config import Config
+
+    from mmlpose.apis import init_lifter, lift_sequence
+    from mmlpose.apis.inference import lifting_window
+    cfg = Config.fromfile(config)
+    overrides = {}
+    for item in args.cfg_options:
+        key, value = item.split('=', 1)
+        overrides[key] = eval(value)  # noqa: S307 (benchmark CLI values)
+    # options that this config does not have are for the other ones
+    known = {k: v for k, v in overrides.items() if _has_key(cfg, k)}
+    if known:
+        cfg.merge_from_dict(known)
+    model = init_lifter(cfg, None, device=args.device)
+    window = lifting_window(model.cfg)
+    rng = np.random.default_rng(0)
+    kpts = (rng.normal(size=(batch * window, 17, 2)) * 50 + 500).astype(
+        np.float32)
+
+    def call():
+        lift_sequence(
+            model, kpts, (1000, 1000), batch_size=batch,
+            action_text='walk')
+
+    seconds = time_calls(call, args.repeats, args.device)
+    return dict(seconds=seconds, memory_mb=peak_memory_mb(args.device),
+                window=window)
+
+
+def _has_key(cfg, dotted: str) -> bool:
+    node = cfg
+    for part in dotted.split('.')[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return isinstance(node, dict)
+
+
+def main_versus(args, base: list) -> None:
+    """Time the config and ``--versus`` configs side by side."""
+    configs = [args.config] + list(args.versus)
+    rows = []
+    for batch in args.batch_sizes:
+        for config in configs:
+            setting = dict(impl='lift', config=config, batch=batch, flip=True,
+                           dtype='fp32')
+            proc = subprocess.run(
+                [sys.executable, __file__, *base, '--single',
+                 json.dumps(setting)],
+                capture_output=True, text=True,
+                env=dict(os.environ, PYTHONWARNINGS='ignore'))
+            lines = [line for line in proc.stdout.splitlines()
+                     if line.startswith('RESULT ')]
+            if proc.returncode != 0 or not lines:
+                err = proc.stderr.strip().splitlines()
+                print(f'{osp.basename(config)} batch {batch}: failed: '
+                      f'{err[-1] if err else proc.returncode}')
+                continue
+            rows.append(json.loads(lines[-1][len('RESULT '):]))
+    print(f'\nlift_sequence, device={args.device} threads={args.threads}, '
+          f'random weights; time = s/clip over the first config\'s')
+    print(f'{"config":<58} {"window":>6} {"batch":>5} {"s/clip":>8} '
+          f'{"clips/s":>8} {"peak MB":>8} {"time":>7}')
+    for row in rows:
+        per_clip = row['seconds'] / row['batch']
+        ref = [r for r in rows
+               if r['config'] == configs[0] and r['batch'] == row['batch']]
+        ratio = row['seconds'] / ref[0]['seconds'] if ref else None
+        name = osp.splitext(osp.basename(row['config']))[0]
+        print(f'{name:<58} {row["window"]:>6} {row["batch"]:>5} '
+              f'{per_clip:>8.3f} {1 / per_clip:>8.2f} '
+              f'{row["memory_mb"]:>8.0f} '
+              f'{"" if ratio is None else f"{ratio:.2f}x":>7}')
+
+
 def run_single(args) -> None:
     import torch
     torch.set_num_threads(args.threads)
     setting = json.loads(args.single)
+    if setting['impl'] == 'lift':
+        result = run_lift(args, setting['config'], setting['batch'])
+        print('RESULT ' + json.dumps({**setting, **result}))
+        return
     runner = run_authors if setting['impl'] == 'authors' else run_ours
     result = runner(args, setting['batch'], setting['flip'], setting['dtype'])
     print('RESULT ' + json.dumps({**setting, **result}))
@@ -254,9 +354,11 @@ def main(argv=None):
         if not args.authors_repo:
             raise SystemExit('error: --check-outputs needs --authors-repo')
         return check_outputs(args)
+    base = [a for a in (argv if argv is not None else sys.argv[1:])]
+    if args.versus:
+        return main_versus(args, base)
     impls = ['mmlpose'] + (['authors'] if args.authors_repo else [])
     rows = []
-    base = [a for a in (argv if argv is not None else sys.argv[1:])]
     for batch in args.batch_sizes:
         for flip in args.flip:
             for dtype in args.dtypes:
