@@ -1,5 +1,6 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 from .diffusion_lifting_head import DiffusionLiftingHead
+from .motion_embedding_head import MotionEmbeddingHead
 from .seq_regression_head import SeqRegressionHead
 
-__all__ = ['SeqRegressionHead', 'DiffusionLiftingHead']
+__all__ = ['SeqRegressionHead', 'DiffusionLiftingHead', 'MotionEmbeddingHead']

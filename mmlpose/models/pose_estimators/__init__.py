@@ -1,5 +1,6 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 from .diffusion_pose_lifter import DiffusionPoseLifter
+from .langpose_lifter import LangPoseLifter
 from .seq_pose_lifter import SeqPoseLifter
 
-__all__ = ['SeqPoseLifter', 'DiffusionPoseLifter']
+__all__ = ['SeqPoseLifter', 'DiffusionPoseLifter', 'LangPoseLifter']
