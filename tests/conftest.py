@@ -44,7 +44,9 @@ def deepmimic_root(tmp_path_factory) -> str:
     base = tmp_path_factory.getbasetemp().parent
     root = base / 'deepmimic'
     with FileLock(str(base / 'deepmimic.lock')):
-        if not (root / 'annotation_body3d' / 'cameras.pkl').exists():
+        ann = root / 'annotation_body3d'
+        if not ((ann / 'cameras.pkl').exists() and
+                (ann / 'deepmimic_test_texts.json').exists()):
             subprocess.run([
                 sys.executable,
                 osp.join(REPO_ROOT, 'tools', 'dataset_converters',

@@ -5,10 +5,11 @@ from .egohumans_dataset import (EGOHUMANS_ACTIVITY_TEXT,
                                 EgoHumansLiftingDataset, egohumans_imgname,
                                 parse_egohumans_imgname)
 from .mpi_inf_3dhp_dataset import MPIINF3DHPDataset
+from .deepmimic_text_dataset import DeepMimicTextDataset
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'Human36mTextDataset', 'action_to_text', 'action_category',
-    'MPIINF3DHPDataset', 'EgoHumansLiftingDataset', 'EGOHUMANS_ACTIVITY_TEXT',
-    'egohumans_imgname', 'parse_egohumans_imgname'
+    'MPIINF3DHPDataset', 'DeepMimicTextDataset', 'EgoHumansLiftingDataset',
+    'EGOHUMANS_ACTIVITY_TEXT', 'egohumans_imgname', 'parse_egohumans_imgname'
 ]

@@ -51,6 +51,8 @@ def shrink(model_cfg):
     net.update(embed_dim=16, depth=1, num_heads=2)
     if 'backbone' in model_cfg:
         model_cfg.head.in_channels = 16
+    if 'motion_head' in model_cfg:
+        model_cfg.motion_head.in_channels = 16
     if 'prompt_learner' in net:
         net.prompt_learner.text_encoder = dict(
             type='CLIPTextEncoder',

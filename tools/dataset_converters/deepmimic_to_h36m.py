@@ -8,7 +8,9 @@ Example::
 
 writes ``annotation_body3d/deepmimic_train.npz``,
 ``annotation_body3d/deepmimic_test.npz`` and ``annotation_body3d/cameras.pkl``
-for ``Human36mTextDataset`` (see docs/deepmimic.md).
+for ``Human36mTextDataset`` (see docs/deepmimic.md), and the per-frame
+fine-grained texts and action labels ``deepmimic_{train,test}_texts.json``
+for ``DeepMimicTextDataset`` (LangPose).
 """
 import argparse
 import sys
@@ -56,7 +58,8 @@ def main() -> None:
         print(f'{split}: {len(clips)} clips, {frames} frames x '
               f'{args.num_cameras} cameras = {frames * args.num_cameras} '
               f'samples; ' + ', '.join(f'{n} ({c})' for n, c in clips.items()))
-    print(f'written to {args.out_dir}/annotation_body3d in '
+    print(f'written to {args.out_dir}/annotation_body3d (npz, texts json, '
+          f'cameras.pkl) in '
           f'{time.time() - start:.1f} s')
 
 

@@ -30,6 +30,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from mmlpose.structures.camera import project_points, world_to_camera
 
+from .motion_text import frame_texts, segment_texts
 from .videopose3d import bbox_center_scale, h36m_imgname
 
 #: Subject token of the image names (``DM/DM_Walk.cam00/DM_Walk.cam00_000001
@@ -489,6 +490,63 @@ def build_split(clips: Dict[str, np.ndarray],
     return arrays
 
 
+def action_classes(names: Sequence[str]) -> List[str]:
+    """Sorted unique action texts of the clips ``names`` (the classes of
+    the ``action_label`` of :func:`build_split_texts`)."""
+    return sorted({clip_action(n)[1] for n in names})
+
+
+def build_split_texts(clips: Dict[str, np.ndarray],
+                      num_cameras: int,
+                      classes: Sequence[str],
+                      fps: float = 30.,
+                      seed: int = 0) -> dict:
+    """Per-frame fine-grained texts and action labels of a split, row for
+    row with the npz of :func:`build_split` (clips in order, each seen by
+    ``num_cameras`` cameras in turn, frames in order).
+
+    Each clip's texts come from
+    :func:`~mmlpose.datasets.converters.motion_text.segment_texts` on its
+    z-up world joints (2 s segments, ``seed``), so every camera of a frame
+    gets the same text.
+
+    Args:
+        clips (dict): Clip name -> world joints (T, 17, 3), z-up metres.
+        num_cameras (int): Cameras per clip in the npz.
+        classes (Sequence[str]): Action texts; a clip's label is the index
+            of its action text here.
+        fps (float): Frame rate of the joints.
+        seed (int): Seed of the texts' wording.
+
+    Returns:
+        dict: ``action_classes`` (list[str]), ``texts`` (sorted unique
+        texts), ``text_index`` (one int per npz row, into ``texts``) and
+        ``action_label`` (one int per npz row, into ``action_classes``).
+    """
+    classes = list(classes)
+    per_clip = []
+    for name, joints in clips.items():
+        action = clip_action(name)[1]
+        if action not in classes:
+            raise ValueError(f'action "{action}" of clip "{name}" is not '
+                             f'among the classes {classes}')
+        texts = frame_texts(
+            segment_texts(joints, action, fps, seed=seed), len(joints))
+        per_clip.append((texts, classes.index(action)))
+    unique = sorted({str(t) for texts, _ in per_clip for t in texts})
+    lookup = {t: i for i, t in enumerate(unique)}
+    text_index, action_label = [], []
+    for texts, label in per_clip:
+        rows = [lookup[str(t)] for t in texts]
+        text_index += rows * num_cameras
+        action_label += [label] * (len(rows) * num_cameras)
+    return dict(
+        action_classes=classes,
+        texts=unique,
+        text_index=text_index,
+        action_label=action_label)
+
+
 def convert_deepmimic(
         out_dir: str = 'data/deepmimic',
         motion_dir: Optional[str] = None,
@@ -496,8 +554,10 @@ def convert_deepmimic(
         fps: float = 30.,
         num_cameras: int = 8,
         test_clips: Sequence[str] = TEST_CLIPS) -> Dict[str, Dict[str, int]]:
-    """Write ``annotation_body3d/deepmimic_{train,test}.npz`` and
-    ``annotation_body3d/cameras.pkl`` under ``out_dir``.
+    """Write ``annotation_body3d/deepmimic_{train,test}.npz``, their
+    fine-grained texts ``deepmimic_{train,test}_texts.json`` (see
+    :func:`build_split_texts`) and ``annotation_body3d/cameras.pkl`` under
+    ``out_dir``.
 
     Returns:
         dict: Split -> clip name -> number of frames per camera.
@@ -508,7 +568,7 @@ def convert_deepmimic(
     cameras = make_ring_cameras(num_cameras)
     ann_dir = osp.join(out_dir, 'annotation_body3d')
     os.makedirs(ann_dir, exist_ok=True)
-    counts = {}
+    counts, split_clips_world = {}, {}
     for split, names in split_clips(list(clip_paths), test_clips).items():
         if not names:
             raise ValueError(f'no {split} clips among {list(clip_paths)} '
@@ -520,7 +580,16 @@ def convert_deepmimic(
         np.savez(
             osp.join(ann_dir, f'deepmimic_{split}.npz'),
             **build_split(clips, cameras))
+        split_clips_world[split] = clips
         counts[split] = {n: len(j) for n, j in clips.items()}
+    classes = action_classes(
+        list(split_clips_world['train']) + list(split_clips_world['test']))
+    for split, clips in split_clips_world.items():
+        with open(osp.join(ann_dir, f'deepmimic_{split}_texts.json'),
+                  'w') as f:
+            json.dump(
+                build_split_texts(clips, num_cameras, classes, fps), f,
+                indent=1)
     with open(osp.join(ann_dir, 'cameras.pkl'), 'wb') as f:
         pickle.dump({(SUBJECT, cam['id']): cam for cam in cameras}, f)
     return counts
