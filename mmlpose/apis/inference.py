@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from mmpose.apis import init_model
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
@@ -64,6 +65,23 @@ def dataset_meta_from_config(config: Config) -> dict:
     return parse_pose_metainfo(dict(metainfo))
 
 
+def _load_published(model: nn.Module, checkpoint: str) -> dict:
+    """Load a checkpoint into ``model``. Weights that
+    ``tools/misc/publish_model.py --exclude`` left out (``meta['excluded']``
+    prefixes: frozen pretrained parts the model loaded itself when built)
+    keep the model's values instead of being reported missing."""
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    excluded = tuple(ckpt.get('meta', {}).get('excluded') or ())
+    if not excluded or 'state_dict' not in ckpt:
+        return load_checkpoint(model, checkpoint, map_location='cpu')
+    state_dict = dict(ckpt['state_dict'])
+    for key, value in model.state_dict().items():
+        if key.startswith(excluded):
+            state_dict.setdefault(key, value)
+    load_state_dict(model, state_dict, strict=False)
+    return ckpt
+
+
 def init_lifter(config: Union[str, Path, Config],
                 checkpoint: Optional[str] = None,
                 device: str = 'cpu',
@@ -104,7 +122,7 @@ def init_lifter(config: Union[str, Path, Config],
             config, None, device=device, cfg_options=cfg_options or {})
     dataset_meta = None
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = _load_published(model, checkpoint)
         dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
     model.dataset_meta = dataset_meta or dataset_meta_from_config(model.cfg)
     return model.to(device).eval()
