@@ -296,27 +296,35 @@ def _has_key(cfg, dotted: str) -> bool:
     return isinstance(node, dict)
 
 
+def run_setting(base: list, setting: dict):
+    """Run one setting in a fresh subprocess (its own peak memory); its
+    result row, or None (and a printed reason) when it failed."""
+    proc = subprocess.run(
+        [sys.executable, __file__, *base, '--single',
+         json.dumps(setting)],
+        capture_output=True, text=True,
+        env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    lines = [line for line in proc.stdout.splitlines()
+             if line.startswith('RESULT ')]
+    if proc.returncode != 0 or not lines:
+        err = proc.stderr.strip().splitlines()
+        print(f'{setting}: failed: {err[-1] if err else proc.returncode}')
+        return None
+    return json.loads(lines[-1][len('RESULT '):])
+
+
 def main_versus(args, base: list) -> None:
     """Time the config and ``--versus`` configs side by side."""
     configs = [args.config] + list(args.versus)
     rows = []
     for batch in args.batch_sizes:
         for config in configs:
-            setting = dict(impl='lift', config=config, batch=batch, flip=True,
-                           dtype='fp32')
-            proc = subprocess.run(
-                [sys.executable, __file__, *base, '--single',
-                 json.dumps(setting)],
-                capture_output=True, text=True,
-                env=dict(os.environ, PYTHONWARNINGS='ignore'))
-            lines = [line for line in proc.stdout.splitlines()
-                     if line.startswith('RESULT ')]
-            if proc.returncode != 0 or not lines:
-                err = proc.stderr.strip().splitlines()
-                print(f'{osp.basename(config)} batch {batch}: failed: '
-                      f'{err[-1] if err else proc.returncode}')
-                continue
-            rows.append(json.loads(lines[-1][len('RESULT '):]))
+            row = run_setting(
+                base,
+                dict(impl='lift', config=config, batch=batch, flip=True,
+                     dtype='fp32'))
+            if row is not None:
+                rows.append(row)
     print(f'\nlift_sequence, device={args.device} threads={args.threads}, '
           f'random weights; time = s/clip over the first config\'s')
     print(f'{"config":<58} {"window":>6} {"batch":>5} {"s/clip":>8} '
@@ -363,21 +371,12 @@ def main(argv=None):
         for flip in args.flip:
             for dtype in args.dtypes:
                 for impl in impls:
-                    setting = dict(impl=impl, batch=batch, flip=flip == 'on',
-                                   dtype=dtype)
-                    proc = subprocess.run(
-                        [sys.executable, __file__, *base, '--single',
-                         json.dumps(setting)],
-                        capture_output=True, text=True,
-                        env=dict(os.environ, PYTHONWARNINGS='ignore'))
-                    lines = [l for l in proc.stdout.splitlines()
-                             if l.startswith('RESULT ')]
-                    if proc.returncode != 0 or not lines:
-                        err = proc.stderr.strip().splitlines()
-                        print(f'{setting}: failed: '
-                              f'{err[-1] if err else proc.returncode}')
-                        continue
-                    rows.append(json.loads(lines[-1][len('RESULT '):]))
+                    row = run_setting(
+                        base,
+                        dict(impl=impl, batch=batch, flip=flip == 'on',
+                             dtype=dtype))
+                    if row is not None:
+                        rows.append(row)
     print(f'\n{args.config}\nframes={args.frames} H={args.hypotheses} '
           f'M={args.steps} device={args.device} threads={args.threads}')
     print(f'{"impl":<8} {"batch":>5} {"flip":>4} {"dtype":>5} '
