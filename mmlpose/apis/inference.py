@@ -289,6 +289,32 @@ def lift_sequence(model: nn.Module,
                             action_text)[0]
 
 
+def window_clips(sequence: np.ndarray, window: int
+                 ) -> List[Tuple[int, int, int, np.ndarray]]:
+    """Cut a ``(T, K, C)`` sequence into the lifter's windows.
+
+    Windows do not overlap; the last one is shifted back to stay full when
+    possible, and a sequence shorter than ``window`` is padded by repeating
+    its edge frames (half the padding on each side).
+
+    Returns:
+        list[tuple]: ``(start, end, left_pad, clip)`` per window, where
+        ``clip`` is ``(window, K, C)`` and frames ``[start, end)`` sit at
+        ``clip[left_pad:left_pad + end - start]``.
+    """
+    out = []
+    for start, end in _windows(len(sequence), window):
+        clip = sequence[start:end]
+        left = 0
+        if len(clip) < window:
+            pad = window - len(clip)
+            left = pad // 2
+            clip = np.pad(clip, ((left, pad - left), (0, 0), (0, 0)),
+                          mode='edge')
+        out.append((start, end, left, clip))
+    return out
+
+
 def _lift_normalized(model: nn.Module, sequences: Sequence[np.ndarray],
                      camera_param: Optional[dict], batch_size: int,
                      action_text: Optional[str]) -> List[np.ndarray]:
@@ -298,14 +324,7 @@ def _lift_normalized(model: nn.Module, sequences: Sequence[np.ndarray],
     window = lifting_window(model.cfg)
     jobs, clips = [], []  # (sequence index, start, end, left pad)
     for seq_idx, norm in enumerate(sequences):
-        for start, end in _windows(len(norm), window):
-            clip = norm[start:end]
-            left = 0
-            if len(clip) < window:
-                pad = window - len(clip)
-                left = pad // 2
-                clip = np.pad(clip, ((left, pad - left), (0, 0), (0, 0)),
-                              mode='edge')
+        for start, end, left, clip in window_clips(norm, window):
             jobs.append((seq_idx, start, end, left))
             clips.append(clip)
 

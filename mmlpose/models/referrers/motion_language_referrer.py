@@ -57,7 +57,7 @@ class MotionLanguageReferrer(BaseReferrer):
                      image_size: Tuple[int, int]) -> torch.Tensor:
         """``(P, D)`` normalised motion embeddings of the tracks (zeros for
         a track that is never present)."""
-        from mmlpose.apis.inference import _windows, encode_keypoints
+        from mmlpose.apis.inference import encode_keypoints, window_clips
         from mmlpose.apis.pose2d import fill_missing_frames
         device = next(self.model.parameters()).device
         out = []
@@ -68,16 +68,9 @@ class MotionLanguageReferrer(BaseReferrer):
                 continue
             filled = fill_missing_frames(track.keypoints_2d, present)
             norm, _ = encode_keypoints(self.model, filled, image_size)
-            clips, weights = [], []
-            for start, end in _windows(len(norm), self.window):
-                clip = norm[start:end]
-                if len(clip) < self.window:
-                    pad = self.window - len(clip)
-                    clip = np.pad(clip, ((pad // 2, pad - pad // 2), (0, 0),
-                                         (0, 0)),
-                                  mode='edge')
-                clips.append(clip)
-                weights.append(present[start:end].mean())
+            windows = window_clips(norm, self.window)
+            clips = [clip for *_, clip in windows]
+            weights = [present[start:end].mean() for start, end, *_ in windows]
             emb = self.model.embed_motion(
                 torch.from_numpy(np.stack(clips)).float().to(device))
             w = torch.tensor(weights, dtype=emb.dtype, device=emb.device)
