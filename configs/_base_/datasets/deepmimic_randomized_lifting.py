@@ -1,0 +1,72 @@
+# Domain-randomised lifting data on the DeepMimic motion capture: every draw
+# films a training window with a new body (H36M proportions x random bone
+# factors), camera (distance, height, pitch, roll, focal length, image size)
+# and detector-like 2D (MediaPipe-style hip / shoulder / head landmarks,
+# noise, jitter, outliers, occluded limbs), see
+# mmlpose/datasets/virtual_capture.py. Nothing to convert first: the clips
+# are read from pybullet's package data.
+#   Validation / test: the held-out clips filmed once with the training
+#   ranges (seed 0, 4 captures per window).
+_base_ = ['./h36m_lifting.py']
+
+num_frames = 27
+dataset_type = 'RandomizedLiftingDataset'
+codec = {{_base_.codec}}
+meta_keys = {{_base_.meta_keys}}
+
+train_pipeline = [
+    dict(type='GenerateTarget', encoder=codec),
+    dict(
+        type='RandomFlipAroundRoot',
+        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
+        target_flip_cfg=dict(center_mode='static', center_x=0.),
+        flip_label=True),
+    # frames without a person are zero-filled at inference
+    # (lift_multi_person): teach the lifter to bridge them
+    dict(type='MaskTimeWindows', min_len=2, max_len=8, prob=0.1),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+val_pipeline = [
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        _delete_=True,
+        type=dataset_type,
+        clips='train',
+        seq_len=num_frames,
+        step=9,
+        fps=(24., 30., 40., 50.),
+        randomization='train',
+        repeat=4,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type=dataset_type,
+        clips='test',
+        seq_len=num_frames,
+        step=9,
+        fps=(30., ),
+        randomization='train',
+        seed=0,
+        repeat=4,
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = val_dataloader
+
+val_evaluator = [
+    dict(type='ActionMPJPE', mode='mpjpe'),
+    dict(type='ActionMPJPE', mode='p-mpjpe'),
+    dict(type='ActionMPJPE', mode='n-mpjpe', per_action=False),
+]
+test_evaluator = val_evaluator
