@@ -72,7 +72,9 @@ WEIGHT_INITIALIZERS = Registry(
 TASK_UTILS = Registry(
     'task util',
     parent=MMPOSE_TASK_UTILS,
-    locations=['mmlpose.models.utils', 'mmlpose.apis.people'])
+    locations=[
+        'mmlpose.models.utils', 'mmlpose.apis.people', 'mmlpose.engine.tta'
+    ])
 
 # optimisation
 OPTIMIZERS = Registry(
