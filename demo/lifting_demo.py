@@ -13,6 +13,7 @@ Example::
     python demo/lifting_demo.py --text "the woman walking across the grass"
     python demo/lifting_demo.py my_video.mp4 --max-frames 100
     python demo/lifting_demo.py photo.jpg --out-dir outputs/photo
+    python demo/lifting_demo.py --text "the person jumping down" --adapt
 """
 import argparse
 import os
@@ -25,7 +26,8 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 DEFAULT_MODEL = 'mixste-tiny-deepmimic'
-STAGE_ORDER = ('decode', 'detect', 'track', '2D', 'lift', 'refer', 'render')
+STAGE_ORDER = ('decode', 'detect', 'track', '2D', 'lift', 'refer', 'adapt',
+               'render')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -68,7 +70,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--action-text',
         default=None,
-        help='action prompt for text-guided lifters (e.g. "walk")')
+        help='action prompt for text-guided lifters (e.g. "walk"); with '
+        '--adapt, the motion text of the adaptation')
+    parser.add_argument(
+        '--adapt',
+        action='store_true',
+        help='adapt a copy of the lifter to the video at test time (the '
+        'referred track, else every track)')
+    parser.add_argument(
+        '--tta-config',
+        default=None,
+        help='a config whose tta_cfg sets the adaptation (implies --adapt; '
+        'default: the lifter config\'s tta_cfg, else SemanticTTA defaults)')
     return parser.parse_args(argv)
 
 
@@ -113,10 +126,26 @@ def print_referral(result: dict) -> None:
         print('no good match: no track reaches the threshold')
 
 
+def adapt_option(args: argparse.Namespace):
+    """The inferencer's ``adapt``: False, True, or ``--tta-config``'s
+    ``tta_cfg``."""
+    if args.tta_config is None:
+        return bool(args.adapt)
+    from mmengine.config import Config
+    path = _repo_path(args.tta_config)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'TTA config not found: {path}')
+    tta_cfg = Config.fromfile(path).get('tta_cfg')
+    if tta_cfg is None:
+        raise ValueError(f'{path} has no tta_cfg')
+    return tta_cfg.to_dict()
+
+
 def run(args: argparse.Namespace) -> dict:
     """Build the inferencer and run it on the input; returns its result."""
     from mmlpose.apis import MMLPoseInferencer
     from mmlpose.apis.inferencers import sports2d_demo_video
+    from mmlpose.apis.inferencers.lifting_inferencer import adaptation_lines
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError('--max-frames must be at least 1')
     path = args.input if args.input is not None else sports2d_demo_video()
@@ -127,7 +156,11 @@ def run(args: argparse.Namespace) -> dict:
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     inferencer = MMLPoseInferencer(
-        model, weights=checkpoint, device=args.device, show_progress=True)
+        model,
+        weights=checkpoint,
+        device=args.device,
+        show_progress=True,
+        adapt=adapt_option(args))
     kwargs = dict(
         text=args.text,
         max_frames=args.max_frames,
@@ -142,6 +175,8 @@ def run(args: argparse.Namespace) -> dict:
             raise ValueError(f'no person found in {source}')
         print(f'== {source}')
         print_referral(result)
+        for line in adaptation_lines(result['adaptation']):
+            print(line)
         print_timings(result)
         written = [p for p in (result['json_path'], result['vis_path']) if p]
         print('wrote ' + ' and '.join(written))

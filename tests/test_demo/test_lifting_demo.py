@@ -170,3 +170,47 @@ def test_bad_model_arguments(demo, tmp_path):
     ])
     assert 'config file not found' in message
     assert 'unknown model' in _error(demo, [str(video), '--model', 'nope'])
+
+
+def test_adapt(demo, tmp_path, capsys):
+    # `--text ... --adapt` with the default settings (6 epochs): only the
+    # referred person (the woman, entering at frame ~40) is adapted
+    from mmlpose.apis.inferencers import sports2d_demo_video
+    text = 'the woman walking across the grass'
+    result = demo.main([
+        sports2d_demo_video(), '--max-frames', '45', '--text', text,
+        '--adapt', '--no-video', '--out-dir',
+        str(tmp_path)
+    ])
+    printed = capsys.readouterr().out
+    referred = result['referred_track_id']
+    assert f'adapted track {referred}: ' in printed
+    assert '\nadapt ' in printed  # the stage's row of the timings
+    with open(result['json_path']) as f:
+        data = json.load(f)
+    assert list(data['adaptation']) == [str(referred)]
+    assert data['adaptation'][str(referred)]['text'] == text
+    assert data['timings']['adapt'] > 0
+
+
+def test_tta_config(demo, tmp_path, capsys):
+    from matplotlib import cbook
+    image = str(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
+    cfg = tmp_path / 'one_epoch.py'
+    cfg.write_text("tta_cfg = dict(epochs=1, motion_space=None)\n")
+    # --tta-config implies --adapt; no sentence: every person, no text
+    result = demo.main([image, '--tta-config', str(cfg), '--no-video',
+                        '--out-dir', str(tmp_path)])
+    assert 'adapted track 0: 1 frames, text none' in capsys.readouterr().out
+    summary = result['adaptation'][0]
+    assert summary['similarity'] is None
+    assert 'loss_align' not in summary['losses']
+    track = result['tracks'][0]
+    assert track.meta['keypoints_3d_before'].shape == (1, 17, 3)
+
+    no_tta = tmp_path / 'no_tta.py'
+    no_tta.write_text('x = 1\n')
+    assert 'has no tta_cfg' in _error(
+        demo, [image, '--tta-config', str(no_tta)])
+    assert 'TTA config not found' in _error(
+        demo, [image, '--tta-config', str(tmp_path / 'missing.py')])

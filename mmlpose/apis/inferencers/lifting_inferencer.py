@@ -1,6 +1,7 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """Video -> every person tracked -> 2D -> 3D -> the person a sentence
-describes. The one inference path of the demo, the API and the tools."""
+describes (-> optionally, the lifter adapted to the video at test time).
+The one inference path of the demo, the API and the tools."""
 import logging
 import os
 import os.path as osp
@@ -19,18 +20,209 @@ from mmpose.apis.inferencers.base_mmpose_inferencer import \
 from mmlpose.apis.inference import init_lifter, lift_multi_person
 from mmlpose.apis.pose2d import fill_missing_frames
 from mmlpose.registry import INFERENCERS, MODELS, TASK_UTILS
-from mmlpose.structures import H36M_JOINT_NAMES, PersonTrack
+from mmlpose.structures import H36M_JOINT_NAMES, PersonTrack, VideoSequence
 from .utils.inputs import (FrameSource, InputError, InputType,
                            collect_inputs)
 from .utils.model_index import resolve_model
 
 ConfigType = Union[Config, ConfigDict, dict]
 SECONDS_PER_TURN = 12.  # the 3D view turns once in this many seconds
-STAGES = ('decode', 'detect', 'track', '2D', 'lift', 'refer', 'render')
+STAGES = ('decode', 'detect', 'track', '2D', 'lift', 'refer', 'adapt',
+          'render')
 
 
 def _round(array: np.ndarray, ndigits: int) -> list:
     return np.round(np.asarray(array, np.float64), ndigits).tolist()
+
+
+def build_adapter(model_cfg: ConfigType,
+                  adapt: Union[bool, ConfigType, None] = True):
+    """The test-time adapter an ``adapt`` option asks for.
+
+    Args:
+        model_cfg (Config | dict): The lifter's config; its ``tta_cfg``
+            field (if any) holds the adaptation settings.
+        adapt (bool | dict): False/None: no adaptation (returns None);
+            True: ``model_cfg.tta_cfg`` (the default ``SemanticTTA`` when
+            absent); a dict: merged over ``model_cfg.tta_cfg`` key by key
+            (nested dicts too), e.g. ``dict(epochs=1)``.
+
+    Returns:
+        SemanticTTA | None: Built by :func:`mmlpose.engine.tta.build_tta`.
+    """
+    if adapt is None or adapt is False:
+        return None
+    from mmlpose.engine.tta import build_tta
+    if adapt is not True and not isinstance(adapt, dict):
+        raise TypeError('adapt must be a bool or a dict of TTA settings, got '
+                        f'{type(adapt).__name__}')
+    base = model_cfg.get('tta_cfg')
+    if adapt is True and base is None:
+        return build_tta(None)
+    merged = Config(dict(tta_cfg=dict(base or {})))
+    if isinstance(adapt, dict):
+        merged.merge_from_dict(dict(tta_cfg=dict(adapt)))
+    tta_cfg = merged.tta_cfg.to_dict()
+    tta_cfg.setdefault('type', 'SemanticTTA')
+    return build_tta(tta_cfg)
+
+
+def adaptation_json(adaptation: Dict[int, dict]) -> Dict[str, dict]:
+    """The ``adaptation`` entry of the JSON: string track ids, rounded."""
+    out = {}
+    for track_id, summary in adaptation.items():
+        entry = dict(summary)
+        entry['seconds'] = round(entry['seconds'], 3)
+        if entry.get('similarity') is not None:
+            entry['similarity'] = round(entry['similarity'], 4)
+        entry['losses'] = {k: round(v, 6) for k, v in entry['losses'].items()}
+        out[str(track_id)] = entry
+    return out
+
+
+def adaptation_lines(adaptation: Dict[int, dict]) -> List[str]:
+    """One printable line per adapted track of a result's ``adaptation``
+    (what the demo and ``tools/tta.py`` print)."""
+    lines = []
+    for track_id, s in adaptation.items():
+        text = f'"{s["text"]}"' if s['text'] else \
+            'none (projection and smoothing only)'
+        similarity = '-' if s['similarity'] is None else \
+            f'{s["similarity"]:.3f}'
+        losses = ', '.join(f'{k} {v:.4g}' for k, v in s['losses'].items())
+        per_100 = 100. * s['seconds'] / max(s['num_frames'], 1)
+        lines.append(
+            f'adapted track {track_id}: {s["num_frames"]} frames, text '
+            f'{text}, similarity {similarity}, {s["filled"]} keypoints '
+            f'filled in, {s["seconds"]:.2f} s ({per_100:.2f} s / 100 '
+            f'frames); last epoch: {losses or "-"}')
+    return lines
+
+
+def track_sequence(track: PersonTrack,
+                   image_size: Tuple[int, int],
+                   action_text: Optional[str] = None
+                   ) -> Tuple[VideoSequence, slice]:
+    """A track's frames from its first to its last 2D pose as the
+    :class:`VideoSequence` an adapter takes.
+
+    Frames inside that span where the person is absent get interpolated 2D
+    (:func:`fill_missing_frames`) and zero scores, so that an adapter treats
+    them as missing keypoints.
+
+    Returns:
+        tuple: The sequence (``meta``: ``track_id``, ``start``, ``fps``) and
+        the span ``slice(first, last + 1)`` of video frames it covers.
+
+    Raises:
+        ValueError: The track has no 2D pose in any frame.
+    """
+    frame_ids = track.frame_ids
+    if len(frame_ids) == 0:
+        raise ValueError(f'track {track.track_id} has no 2D pose to adapt to')
+    span = slice(int(frame_ids[0]), int(frame_ids[-1]) + 1)
+    present = track.present[span]
+    scores = np.where(present[:, None], track.keypoint_scores[span], 0.)
+    sequence = VideoSequence(
+        name=f'track_{track.track_id}',
+        keypoints_2d=fill_missing_frames(track.keypoints_2d[span], present),
+        keypoint_scores=np.nan_to_num(scores),
+        image_size=image_size,
+        action_text=action_text,
+        meta=dict(
+            track_id=int(track.track_id),
+            start=span.start,
+            fps=track.meta.get('fps')))
+    return sequence, span
+
+
+def select_tracks_to_adapt(tracks: List[PersonTrack],
+                           referred_track_id: Optional[int],
+                           sentence: Optional[str],
+                           action_text: Optional[str] = None
+                           ) -> Tuple[List[PersonTrack], Optional[str]]:
+    """Which tracks to adapt, and with which motion text.
+
+    A track the sentence referred: that track alone, with ``action_text``
+    when given, else the sentence. Otherwise (no sentence, or no good
+    match): every track with ``action_text``; without one, the adaptation
+    has no text prior (projection and smoothing only) and a warning says so.
+
+    Returns:
+        tuple: The tracks (those with a 2D pose) and the text (or None).
+    """
+    if sentence is not None and referred_track_id is not None:
+        chosen = [t for t in tracks if t.track_id == referred_track_id]
+        text = action_text or sentence
+    else:
+        chosen, text = list(tracks), action_text
+        if text is None and chosen:
+            print_log(
+                'adapting every track without a motion text (no sentence '
+                'referred a track and no action_text): projection and '
+                'smoothing losses only',
+                logger='current',
+                level=logging.WARNING)
+    return [t for t in chosen if t.present.any()], text
+
+
+def adapt_tracks(adapter,
+                 lifter: nn.Module,
+                 tracks: List[PersonTrack],
+                 image_size: Tuple[int, int],
+                 text: Optional[str] = None) -> Dict[int, dict]:
+    """Adapt a copy of ``lifter`` to each track and put the adapted 3D in
+    the track (``keypoints_3d``, zeros where absent); the 3D before
+    adaptation moves to ``track.meta['keypoints_3d_before']``.
+
+    Args:
+        adapter (SemanticTTA): From :func:`build_adapter`.
+        lifter (nn.Module): The lifter (not modified).
+        tracks (list[PersonTrack]): Lifted tracks to adapt.
+        image_size (tuple): ``(w, h)`` pixels.
+        text (str, optional): The motion text of every track.
+
+    Returns:
+        dict: track id -> ``text``, ``num_frames`` (the adapted span),
+        ``seconds``, ``filled`` (keypoints filled in from the projection),
+        ``similarity`` (mean motion-text cosine of the last epoch, None
+        without a text prior) and ``losses`` (the last epoch's means).
+    """
+    summaries = {}
+    for track in tracks:
+        sequence, span = track_sequence(track, image_size, text)
+        out = adapter.adapt(lifter, sequence, text=text)
+        present = track.present
+        before = track.keypoints_3d
+        if before is None:
+            before = np.zeros(present.shape + out.keypoints_3d.shape[1:],
+                              np.float32)
+            before[span] = out.keypoints_3d_before
+        adapted = np.zeros_like(before, dtype=np.float32)
+        adapted[span] = out.keypoints_3d
+        track.meta['keypoints_3d_before'] = (before * present[:, None, None]
+                                             ).astype(np.float32)
+        track.keypoints_3d = adapted * present[:, None, None]
+        summaries[int(track.track_id)] = adaptation_summary(
+            out, text, sequence.num_frames)
+    return summaries
+
+
+def adaptation_summary(out, text: Optional[str], num_frames: int) -> dict:
+    """``text``, ``num_frames``, ``seconds``, ``filled`` (count),
+    ``similarity`` (mean over the segments of the last epoch, None without
+    a text prior) and ``losses`` (the last epoch's) of an
+    :class:`~mmlpose.engine.tta.AdaptationResult`."""
+    similarity = out.similarity[-1] if out.similarity else []
+    losses = out.losses[-1] if out.losses else {}
+    return dict(
+        text=text,
+        num_frames=int(num_frames),
+        seconds=float(out.seconds),
+        filled=int(np.asarray(out.filled).sum()),
+        similarity=float(np.mean(similarity)) if len(similarity) else None,
+        losses={k: float(v)
+                for k, v in losses.items()})
 
 
 @INFERENCERS.register_module(name='lifting-3d')
@@ -44,7 +236,12 @@ class LiftingInferencer(BaseMMPoseInferencer):
     lifted to 3D by the lifter (batched, :func:`lift_multi_person`); with a
     sentence, ``referrer`` scores the tracks and refers the best one when it
     reaches the referrer's threshold (else nobody: "no good match"); without
-    one, the largest track is shown.
+    one, the largest track is shown. With ``adapt``, a copy of the lifter is
+    then adapted at test time
+    (:class:`~mmlpose.engine.tta.SemanticTTA`) to each adapted track
+    (:func:`select_tracks_to_adapt`: the referred track, with the action
+    text or the sentence, else every track), whose 3D becomes the adapted
+    one; the 3D before adaptation is kept.
 
     Args:
         model (str | Config | dict): A model alias or name from the metafiles
@@ -69,6 +266,10 @@ class LiftingInferencer(BaseMMPoseInferencer):
         num_referral_frames (int): How many frames (spread over the video) are
             kept for referrers that read pixels. Defaults to 16.
         batch_size (int): Lifting windows per forward pass. Defaults to 16.
+        adapt (bool | dict): Test-time adaptation (:func:`build_adapter`):
+            False (default) for none; True for the model config's
+            ``tta_cfg`` (the default ``SemanticTTA`` when absent); a dict of
+            settings merged over it, e.g. ``dict(epochs=1)``.
         scope (str): Registry scope. Defaults to ``'mmlpose'``.
         show_progress (bool): Show a progress bar per stage.
 
@@ -93,6 +294,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
                  visualizer: Optional[ConfigType] = None,
                  num_referral_frames: int = 16,
                  batch_size: int = 16,
+                 adapt: Union[bool, ConfigType] = False,
                  scope: str = 'mmlpose',
                  show_progress: bool = False) -> None:
         from mmlpose.utils import register_all_modules
@@ -115,6 +317,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
         self._referrer = None
         self.num_referral_frames = int(num_referral_frames)
         self.batch_size = int(batch_size)
+        self.adapter = build_adapter(cfg, adapt)
         self.load_seconds = time.perf_counter() - start
 
     def _init_model(self, cfg: ConfigType, weights: Optional[str],
@@ -162,6 +365,10 @@ class LiftingInferencer(BaseMMPoseInferencer):
             ``text``, ``referred_track_id``, ``matched``, ``scores``
             (track_id -> score), ``descriptions``, ``tracks``
             (list of :class:`PersonTrack`), ``timings`` (seconds per stage),
+            ``adaptation`` (adapted track id -> ``text``, ``num_frames``,
+            ``seconds``, ``filled``, ``similarity``, ``losses``; empty
+            without ``adapt``; an adapted track's 3D before adaptation is
+            in ``track.meta['keypoints_3d_before']``),
             ``num_frames``, ``fps``, ``width``, ``height``, ``json_path`` and
             ``vis_path`` (None when not written), ``visualization``, and
             ``referral_frames`` (frame index -> BGR image: the sample of
@@ -198,6 +405,16 @@ class LiftingInferencer(BaseMMPoseInferencer):
                 if tracks else None
         times['refer'] += time.perf_counter() - t
 
+        adaptation = {}
+        if self.adapter is not None and tracks:
+            t = time.perf_counter()
+            chosen, adapt_text = select_tracks_to_adapt(
+                tracks, referred if referral else None, text,
+                fwd.get('action_text'))
+            adaptation = adapt_tracks(self.adapter, self.model, chosen, size,
+                                      adapt_text)
+            times['adapt'] += time.perf_counter() - t
+
         result = dict(
             name=source.name,
             input=source.path,
@@ -207,6 +424,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
             threshold=referral.threshold if referral else None,
             scores=referral.scores if referral else {},
             descriptions=referral.descriptions if referral else {},
+            adaptation=adaptation,
             tracks=tracks,
             num_frames=num_frames,
             fps=fps,
@@ -304,19 +522,23 @@ class LiftingInferencer(BaseMMPoseInferencer):
     @staticmethod
     def _frame_records(tracks: List[PersonTrack], num_frames: int,
                        referred: Optional[int]) -> List[dict]:
-        """Per frame, every present person with box, 2D, scores and 3D."""
+        """Per frame, every present person with box, 2D, scores and 3D (and
+        ``keypoints_3d_before`` for an adapted track)."""
         records = [dict(frame=i, persons=[]) for i in range(num_frames)]
         for tr in sorted(tracks, key=lambda x: x.track_id):
+            before = tr.meta.get('keypoints_3d_before')
             for i in tr.frame_ids:
-                records[i]['persons'].append(
-                    dict(
-                        track_id=int(tr.track_id),
-                        bbox=_round(tr.bboxes[i], 1),
-                        keypoints_2d=_round(tr.keypoints_2d[i], 2),
-                        keypoint_scores=_round(tr.keypoint_scores[i], 4),
-                        keypoints_3d=_round(tr.keypoints_3d[i], 5)
-                        if tr.keypoints_3d is not None else None,
-                        referred=tr.track_id == referred))
+                person = dict(
+                    track_id=int(tr.track_id),
+                    bbox=_round(tr.bboxes[i], 1),
+                    keypoints_2d=_round(tr.keypoints_2d[i], 2),
+                    keypoint_scores=_round(tr.keypoint_scores[i], 4),
+                    keypoints_3d=_round(tr.keypoints_3d[i], 5)
+                    if tr.keypoints_3d is not None else None,
+                    referred=tr.track_id == referred)
+                if before is not None:
+                    person['keypoints_3d_before'] = _round(before[i], 5)
+                records[i]['persons'].append(person)
         return records
 
     def _render(self,
@@ -400,6 +622,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
                     for k, v in result['scores'].items()},
             descriptions={str(k): v
                           for k, v in result['descriptions'].items()},
+            adaptation=adaptation_json(result.get('adaptation', {})),
             track_ids=[int(t.track_id) for t in result['tracks']],
             fps=result['fps'],
             width=result['width'],

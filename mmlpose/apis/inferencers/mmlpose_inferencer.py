@@ -22,7 +22,8 @@ class MMLPoseInferencer:
         weights (str, optional): Checkpoint; defaults to the metafile's.
         device (str, optional): Torch device.
         **kwargs: Passed to the inferencer (``pose2d``, ``referrer``,
-            ``visualizer``, ``show_progress``, ...).
+            ``visualizer``, ``adapt`` (test-time adaptation, True or a dict
+            of ``tta_cfg`` settings), ``show_progress``, ...).
 
     Example:
         >>> inferencer = MMLPoseInferencer('mixste-tiny-deepmimic')

@@ -7,9 +7,11 @@ import json
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from mmlpose.apis import MMLPoseInferencer
 from mmlpose.apis.inferencers import InputError, sports2d_demo_video
+from mmlpose.apis.inferencers.lifting_inferencer import STAGES
 from mmlpose.registry import INFERENCERS
 
 
@@ -175,3 +177,106 @@ def test_bad_arguments(inferencer, clip):
         next(inferencer(clip, not_an_option=1))
     with pytest.raises(InputError, match='empty'):
         next(inferencer(clip, text='   ', max_frames=2))
+
+
+# --- test-time adaptation (adapt=...) ---------------------------------------
+WOMAN_45 = 'the woman walking across the grass'  # she enters at frame ~40
+
+
+@pytest.fixture(scope='module')
+def adapt_inferencer():
+    return MMLPoseInferencer(
+        'mixste-tiny-deepmimic', device='cpu', adapt=dict(epochs=1))
+
+
+def test_adapt_the_referred_track(adapt_inferencer, clip, tmp_path):
+    out = next(adapt_inferencer(clip, text=WOMAN_45, max_frames=45,
+                                pred_out_dir=str(tmp_path)))
+    assert len(out['tracks']) == 2 and out['matched']
+    referred = out['referred_track_id']
+    assert set(out['adaptation']) == {referred}
+    summary = out['adaptation'][referred]
+    assert summary['text'] == WOMAN_45  # the sentence is the motion text
+    assert summary['similarity'] is not None and summary['seconds'] > 0
+    assert set(summary['losses']) >= {'loss_proj', 'loss_smooth',
+                                      'loss_align'}
+    assert out['timings']['adapt'] > 0
+    assert list(out['timings']) == list(STAGES)
+    track = next(t for t in out['tracks'] if t.track_id == referred)
+    other = next(t for t in out['tracks'] if t.track_id != referred)
+    before = track.meta['keypoints_3d_before']
+    assert before.shape == track.keypoints_3d.shape
+    assert not np.allclose(before[track.present], track.keypoints_3d[
+        track.present])  # the weights moved
+    assert np.all(track.keypoints_3d[~track.present] == 0)
+    assert 'keypoints_3d_before' not in other.meta
+    with open(out['json_path']) as f:
+        data = json.load(f)
+    assert data['adaptation'][str(referred)]['text'] == WOMAN_45
+    for record in data['frames']:
+        for person in record['persons']:
+            assert ('keypoints_3d_before' in person) == (
+                person['track_id'] == referred)
+
+
+def test_adapt_every_track_with_the_action_text(adapt_inferencer, clip):
+    lifter = adapt_inferencer.model
+    weights = {k: v.clone() for k, v in lifter.state_dict().items()}
+    out = next(adapt_inferencer(clip, max_frames=45, action_text='walk'))
+    assert set(out['adaptation']) == {t.track_id for t in out['tracks']}
+    assert all(s['text'] == 'walk' for s in out['adaptation'].values())
+    # a copy is adapted; the inferencer's lifter is unchanged
+    for key, value in lifter.state_dict().items():
+        assert torch.equal(value, weights[key]), key
+
+
+def test_build_adapter():
+    from mmengine.config import Config
+
+    from mmlpose.apis.inferencers.lifting_inferencer import build_adapter
+    from mmlpose.engine.tta import SemanticTTA
+    cfg = Config(dict(tta_cfg=dict(
+        type='SemanticTTA', epochs=3, segment_len=30,
+        optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.9)))))
+    assert build_adapter(cfg, False) is None
+    tta = build_adapter(cfg, True)
+    assert isinstance(tta, SemanticTTA)
+    assert (tta.epochs, tta.segment_len) == (3, 30)
+    tta = build_adapter(cfg, dict(epochs=1, optimizer=dict(lr=1e-5)))
+    assert (tta.epochs, tta.segment_len) == (1, 30)  # merged key by key
+    assert tta.optimizer_cfg == dict(type='Adam', lr=1e-5, betas=(0.5, 0.9))
+    assert build_adapter(Config(), True).epochs == 6  # the paper default
+    assert build_adapter(Config(), dict(epochs=2)).epochs == 2
+    with pytest.raises(TypeError, match='bool or a dict'):
+        build_adapter(cfg, 'yes')
+
+
+def test_track_sequence_and_selection():
+    from mmlpose.apis.inferencers.lifting_inferencer import (
+        select_tracks_to_adapt, track_sequence)
+    from mmlpose.structures import PersonTrack
+    track = PersonTrack.empty(3, 8)
+    for i in (2, 3, 6):  # absent at 0, 1, 4, 5 and 7
+        track.keypoints_2d[i] = 10. * i
+        track.keypoint_scores[i] = 0.9
+    seq, span = track_sequence(track, (640, 480), 'walk')
+    assert span == slice(2, 7) and seq.num_frames == 5
+    assert seq.meta['start'] == 2 and seq.action_text == 'walk'
+    np.testing.assert_allclose(seq.keypoints_2d[:, 0, 0],
+                               [20, 30, 40, 50, 60])  # interpolated
+    np.testing.assert_allclose(seq.keypoint_scores[:, 0],
+                               [.9, .9, 0, 0, .9])  # gaps are missing
+    with pytest.raises(ValueError, match='no 2D pose'):
+        track_sequence(PersonTrack.empty(4, 8), (640, 480))
+
+    never = PersonTrack.empty(4, 8)
+    tracks = [track, never]
+    chosen, text = select_tracks_to_adapt(tracks, 3, 'the walker', None)
+    assert chosen == [track] and text == 'the walker'
+    chosen, text = select_tracks_to_adapt(tracks, 3, 'the walker', 'walk')
+    assert chosen == [track] and text == 'walk'
+    # no match, or no sentence: every track (with 2D), the action text only
+    assert select_tracks_to_adapt(tracks, None, 'a dog', 'walk') == (
+        [track], 'walk')
+    assert select_tracks_to_adapt(tracks, None, None, None) == ([track],
+                                                                None)
