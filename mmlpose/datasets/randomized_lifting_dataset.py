@@ -55,8 +55,9 @@ class RandomizedLiftingDataset(BaseDataset):
     The clips (pybullet's DeepMimic humanoid motions, as
     :func:`~mmlpose.datasets.converters.deepmimic.clip_to_h36m_world` poses
     them) are resampled at each frame rate of ``fps`` (slower or faster
-    motion per frame). A sample is a window of ``seq_len`` frames of one
-    clip at one rate; windows start every ``step`` frames. For each draw,
+    motion per frame). A sample is a window of ``multiple_target`` frames
+    of one clip at one rate, every frame a target (mmpose's seq2seq
+    naming); windows start every ``multiple_target_step`` frames. For each draw,
     :func:`~mmlpose.datasets.virtual_capture.capture` retargets the body,
     places a camera and makes detector-like 2D; the sample then has the
     keys of mmpose's ``Human36mDataset`` samples (``keypoints`` pixels,
@@ -75,8 +76,10 @@ class RandomizedLiftingDataset(BaseDataset):
         clips (str | Sequence[str]): ``'train'`` (every clip not in
             :data:`~mmlpose.datasets.converters.deepmimic.TEST_CLIPS`),
             ``'test'`` (those) or clip names.
-        seq_len (int): Frames per sample. Defaults to 27.
-        step (int): Frames between window starts. Defaults to 9.
+        multiple_target (int): Frames per sample (the lifting window).
+            Defaults to 27.
+        multiple_target_step (int): Frames between window starts. Defaults
+            to 9.
         fps (Sequence[float]): Frame rates the clips are resampled at.
             Defaults to ``(30.,)``.
         randomization (str | dict | CaptureRandomization): ``'train'``,
@@ -85,6 +88,8 @@ class RandomizedLiftingDataset(BaseDataset):
         seed (int, optional): See above.
         repeat (int): Each window appears this many times per epoch (each
             filmed anew). Defaults to 1.
+        scenes_per_clip (int): Captures of each clip that
+            :meth:`video_sequences` films by default. Defaults to 1.
         motion_dir (str, optional): DeepMimic motions folder; default
             pybullet's.
         urdf_path (str, optional): Humanoid URDF; default pybullet's.
@@ -97,30 +102,35 @@ class RandomizedLiftingDataset(BaseDataset):
 
     def __init__(self,
                  clips: Union[str, Sequence[str]] = 'train',
-                 seq_len: int = 27,
-                 step: int = 9,
+                 multiple_target: int = 27,
+                 multiple_target_step: int = 9,
                  fps: Sequence[float] = (30., ),
                  randomization: Union[str, dict,
                                       CaptureRandomization] = 'train',
                  seed: Optional[int] = None,
                  repeat: int = 1,
+                 scenes_per_clip: int = 1,
                  motion_dir: Optional[str] = None,
                  urdf_path: Optional[str] = None,
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  **kwargs):
-        if seq_len < 1 or step < 1 or repeat < 1:
-            raise ValueError('seq_len, step and repeat must be >= 1, got '
-                             f'{seq_len}, {step}, {repeat}')
+        if min(multiple_target, multiple_target_step, repeat,
+               scenes_per_clip) < 1:
+            raise ValueError(
+                'multiple_target, multiple_target_step, repeat and '
+                f'scenes_per_clip must be >= 1, got {multiple_target}, '
+                f'{multiple_target_step}, {repeat}, {scenes_per_clip}')
         if not fps or min(fps) <= 0:
             raise ValueError(f'fps must be positive rates, got {fps}')
         self.clip_names = clips
-        self.seq_len = int(seq_len)
-        self.step = int(step)
+        self.seq_len = int(multiple_target)
+        self.step = int(multiple_target_step)
         self.fps = tuple(float(f) for f in fps)
         self.randomization = _randomization(randomization)
         self.seed = seed
         self.repeat = int(repeat)
+        self.scenes_per_clip = int(scenes_per_clip)
         self.motion_dir = motion_dir
         self.urdf_path = urdf_path
         self.motions: Dict[Tuple[str, float], np.ndarray] = {}
@@ -238,12 +248,13 @@ class RandomizedLiftingDataset(BaseDataset):
                             entry['start'], self._rng(idx), idx)
 
     def video_sequences(self,
-                        scenes_per_clip: int = 1,
+                        scenes_per_clip: Optional[int] = None,
                         occlusions: Optional[Sequence] = None
                         ) -> Iterator[VideoSequence]:
-        """Whole clips filmed as test videos: ``scenes_per_clip`` captures
-        of every clip at every rate, each fixed by ``(seed or 0, clip index,
-        scene)``.
+        """Whole clips filmed as test videos: ``scenes_per_clip`` (default:
+        the dataset's) captures of every clip at every rate, each fixed by
+        ``(seed or 0, clip index, scene)``; ``occlusions`` (``(limb, start,
+        end)`` spans) replaces the random ones.
 
         Yields:
             VideoSequence: detector-like 2D, scores, the camera-frame 3D
@@ -251,6 +262,8 @@ class RandomizedLiftingDataset(BaseDataset):
             the camera and the really unseen keypoints (``unseen``).
         """
         seed = 0 if self.seed is None else self.seed
+        if scenes_per_clip is None:
+            scenes_per_clip = self.scenes_per_clip
         for clip_idx, ((name, fps), joints) in enumerate(
                 sorted(self.motions.items())):
             for scene in range(scenes_per_clip):

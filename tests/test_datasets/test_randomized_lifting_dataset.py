@@ -88,7 +88,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='bad randomization field'):
         RandomizedLiftingDataset(clips=['walk'], randomization=dict(fov=1))
     with pytest.raises(ValueError, match='>= 1'):
-        RandomizedLiftingDataset(clips=['walk'], seq_len=0)
+        RandomizedLiftingDataset(clips=['walk'], multiple_target=0)
     ds = RandomizedLiftingDataset(
         clips=['walk'], randomization=dict(base='shifted', noise=[0, 0]))
     assert ds.randomization.noise == (0, 0)
