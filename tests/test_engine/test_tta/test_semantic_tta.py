@@ -301,3 +301,29 @@ def test_bad_input_raises_one_line_errors(lifter, motion):
         SemanticTTA(motion_space='langpose')
     with pytest.raises(ValueError, match='build_tta'):
         build_tta(3)
+
+
+def test_retrieval_similarity_is_the_softmax_of_the_text(monkeypatch):
+    """fill_similarity='retrieval': the probability that the motion
+    retrieves the action text among the candidates, by hand."""
+    tta = SemanticTTA(fill_similarity='retrieval',
+                      candidate_texts=['run', 'walk', 'jump', 'walk'],
+                      retrieval_temperature=0.5)
+    assert tta.retrieval_texts('walk') == ['walk', 'run', 'jump']
+    cos = torch.tensor([[0.2, -0.1, 0.0], [-0.3, 0.4, 0.1]])
+    monkeypatch.setattr(tta, 'similarity',
+                        lambda space, poses, text_embed: cos[:len(poses)])
+    got = tta.segment_similarity(None, [None, None], torch.zeros(3, 4))
+    logits = cos / 0.5
+    expected = (logits.exp()[:, 0] / logits.exp().sum(1)).tolist()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # default candidates: the DeepMimic action texts, the text first
+    texts = SemanticTTA(fill_similarity='retrieval').retrieval_texts('kick')
+    assert texts[0] == 'kick' and 'backflip' in texts and \
+        texts.count('kick') == 1
+    # the space's learned temperature when none is given
+    space = torch.nn.Module()
+    space.contrastive_loss = type('L', (), {'temperature': 0.07})()
+    assert SemanticTTA()._temperature(space) == pytest.approx(0.07)
+    with pytest.raises(ValueError, match='fill_similarity'):
+        SemanticTTA(fill_similarity='dot')
