@@ -25,9 +25,6 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-DEFAULT_MODEL = 'mixste-tiny-deepmimic'
-STAGE_ORDER = ('decode', 'detect', 'track', '2D', 'lift', 'refer', 'adapt',
-               'render')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -44,6 +41,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=None,
         help='sentence describing the person to show (default: the '
         'largest person)')
+    from mmlpose.apis.inferencers.utils.model_index import DEFAULT_MODEL
     parser.add_argument(
         '--model',
         default=DEFAULT_MODEL,
@@ -96,8 +94,9 @@ def _repo_path(path: Optional[str]) -> Optional[str]:
 
 def print_timings(result: dict) -> None:
     """Seconds and frames per second of each stage and overall."""
+    from mmlpose.apis.inferencers.lifting_inferencer import STAGES
     n = result['num_frames']
-    rows = [(s, result['timings'].get(s, 0.)) for s in STAGE_ORDER]
+    rows = [(s, result['timings'].get(s, 0.)) for s in STAGES]
     rows.append(('overall', result['total_seconds']))
     print(f'{"stage":<10}{"frames":>8}{"seconds":>10}{"fps":>10}')
     for name, secs in rows:

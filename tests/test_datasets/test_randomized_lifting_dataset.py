@@ -14,7 +14,7 @@ from mmlpose.registry import DATASETS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'mixste',
-                  'mixste_small-27frm_1xb64-30e_deepmimic-dr.py')
+                  'mixste_small-27frm_1xb64-40e_deepmimic-dr.py')
 
 
 @pytest.fixture(scope='module')
@@ -92,7 +92,7 @@ def test_bad_arguments():
     ds = RandomizedLiftingDataset(
         clips=['walk'], randomization=dict(base='shifted', noise=[0, 0]))
     assert ds.randomization.noise == (0, 0)
-    assert ds.randomization.focal_ratio == (0.38, 0.5)
+    assert ds.randomization.focal_ratio == (1.9, 2.5)
 
 
 def test_tiny_variant_trains_and_tests(tmp_path):

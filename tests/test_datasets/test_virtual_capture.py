@@ -8,8 +8,8 @@ import pytest
 from mmlpose.datasets.virtual_capture import (
     DETECTOR_HEAD_TOP_RATIO, H36M_BONE_LENGTHS, H36M_PARENTS,
     SHIFTED_RANDOMIZATION, TRAIN_RANDOMIZATION, body_axes, capture,
-    corrupt_2d, detector_points_3d, look_at_camera, retarget_bones,
-    sample_bone_lengths)
+    corrupt_2d, detector_points_3d, look_at_camera, perturb_limbs,
+    retarget_bones, sample_bone_lengths)
 from mmlpose.structures import coco_to_h36m, project_points, world_to_camera
 
 #: A standing H36M-17 skeleton facing +y (z up, the person's right = +x).
@@ -170,3 +170,21 @@ def test_capture_rejects_bad_motion():
     bad[3, 2, 0] = np.nan
     with pytest.raises(ValueError, match='NaN'):
         capture(bad, np.random.default_rng(0))
+
+
+def test_perturbed_limbs_sit_and_raise_the_arms_by_hand():
+    r = replace(TRAIN_RANDOMIZATION, flex_prob=1., hip_flex=(90, 90),
+                knee_flex=(90, 90), arm_raise=(90, 90), arm_swing=(0, 0))
+    out = perturb_limbs(STAND[None], np.random.default_rng(0), r)[0]
+    # thighs forward (+y), shins down again: sitting
+    np.testing.assert_allclose(out[2], STAND[1] + [0, 0.45, 0], atol=1e-9)
+    np.testing.assert_allclose(out[3], out[2] + [0, 0, -0.45], atol=1e-9)
+    # arms straight out sideways, away from the body
+    np.testing.assert_allclose(out[16], STAND[14] + [0.53, 0, 0], atol=1e-9)
+    np.testing.assert_allclose(out[13], STAND[11] - [0.53, 0, 0], atol=1e-9)
+    np.testing.assert_allclose(bones(out[None]), bones(STAND[None]))
+    # the torso and head do not move; off with flex_prob 0
+    np.testing.assert_allclose(out[[0, 7, 8, 9, 10]], STAND[[0, 7, 8, 9, 10]])
+    same = perturb_limbs(STAND[None], np.random.default_rng(0),
+                         replace(r, flex_prob=0.))
+    np.testing.assert_array_equal(same, STAND[None])

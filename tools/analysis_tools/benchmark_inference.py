@@ -27,14 +27,13 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-STAGES = ('decode', 'detect', 'track', '2D', 'lift', 'refer', 'render')
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('input', nargs='?', default=None,
                         help='video (default: the sports2d demo clip)')
-    parser.add_argument('--model', default='mixste-tiny-deepmimic',
+    from mmlpose.apis.inferencers.utils.model_index import DEFAULT_MODEL
+    parser.add_argument('--model', default=DEFAULT_MODEL,
                         help='model alias, name or config path')
     parser.add_argument('--weights', default=None, help='checkpoint')
     parser.add_argument('--text', default=None, help='referring sentence')
@@ -82,6 +81,7 @@ def main(argv=None) -> dict:
           f'threads: {args.threads}')
     print(f'load (once): {load:.2f} s')
     print(f'{"stage":<10}{"seconds":>10}{"ms/frame":>10}{"fps":>10}')
+    from mmlpose.apis.inferencers.lifting_inferencer import STAGES
     for stage in STAGES:
         secs = best['timings'].get(stage, 0.)
         fps = f'{n / secs:.1f}' if secs >= 1e-3 else '-'

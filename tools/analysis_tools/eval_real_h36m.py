@@ -44,10 +44,11 @@ METRICS = ('p_mpjpe', 'mpjpe', 'n_mpjpe')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from mmlpose.apis.inferencers.utils.model_index import DEFAULT_MODEL
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--model',
-        default='mixste-tiny-deepmimic',
+        default=DEFAULT_MODEL,
         help='lifter: model alias, name or config path')
     parser.add_argument('--weights', default=None, help='checkpoint')
     parser.add_argument(

@@ -20,7 +20,7 @@ REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CFG = osp.join(REPO, 'configs')
 TINY = osp.join(CFG, 'mixste/mixste_tiny-27frm_1xb32-60e_deepmimic.py')
-FULL = osp.join(CFG, 'tta/sstta_mixste-tiny_deepmimic.py')
+FULL = osp.join(CFG, 'tta/sstta_mixste-small_deepmimic-shift.py')
 SPACE_CFG = osp.join(
     CFG, 'langpose/langpose_tiny-27frm_1xb32-20e_stage2_deepmimic.py')
 SPACE_CKPT = osp.join(REPO, 'checkpoints/langpose_tiny_stage2_deepmimic.pth')
@@ -139,7 +139,8 @@ def test_adapt_lowers_the_projection_loss_and_keeps_the_lifter(lifter, motion):
     assert isinstance(result, AdaptationResult)
     proj = [epoch['loss_proj'] for epoch in result.losses]
     assert proj[-1] < 0.7 * proj[0], proj
-    assert set(result.losses[0]) == {'loss_proj', 'loss_smooth', 'loss'}
+    assert set(result.losses[0]) == {
+        'loss_proj', 'loss_smooth', 'loss_bone', 'loss_anchor', 'loss'}
     assert reprojection_error(result.keypoints_3d, kpts) < \
         0.8 * reprojection_error(result.keypoints_3d_before, kpts)
     # the given lifter is untouched; the result is an adapted copy
@@ -327,3 +328,41 @@ def test_retrieval_similarity_is_the_softmax_of_the_text(monkeypatch):
     assert SemanticTTA()._temperature(space) == pytest.approx(0.07)
     with pytest.raises(ValueError, match='fill_similarity'):
         SemanticTTA(fill_similarity='dot')
+
+
+def test_bone_and_anchor_priors_by_hand():
+    """L_bone and L_anchor against hand-computed values."""
+    tta = SemanticTTA(bone_weight=2., anchor_weight=3.)
+    ref = torch.zeros(4, 3, 3)
+    ref[:, 1, 0] = 1.  # bone 0-1 of length 1
+    ref[:, 2, 1] = 2.  # bone 0-2 of length 2
+    priors = dict(pose=ref, bones=torch.tensor([1., 2.]),
+                  links=torch.tensor([[0, 1], [0, 2]]))
+    pose = ref[1:3].clone()
+    pose[:, 1, 0] = 1.5  # bone 0-1 now 1.5 long, joint 1 moved by 0.5
+    terms = tta._prior_losses([(1, 3)], [pose], priors)
+    # mean |len - ref| over 2 frames x 2 bones = (0.5 + 0) / 2
+    assert float(terms['loss_bone']) == pytest.approx(2. * 0.25)
+    # mean joint distance over 2 frames x 3 joints = 0.5 / 3
+    assert float(terms['loss_anchor']) == pytest.approx(3. * 0.5 / 3)
+    assert SemanticTTA(bone_weight=0., anchor_weight=0.)._prior_losses(
+        [(1, 3)], [pose], None) == {}
+
+
+def test_adaptation_keeps_the_body_size(lifter, motion):
+    """With the bone prior the adapted body keeps its bone lengths; the
+    loss terms are logged."""
+    rel, kpts = motion
+    tta = SemanticTTA(motion_space=None, epochs=3, segment_len=20,
+                      optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.9)))
+    result = tta.adapt(lifter, make_sequence(kpts))
+    assert {'loss_bone', 'loss_anchor'} <= set(result.losses[0])
+    links = np.array(lifter.dataset_meta['skeleton_links'])
+
+    def bones(pose):
+        return np.linalg.norm(
+            pose[:, links[:, 0]] - pose[:, links[:, 1]], axis=-1).mean()
+
+    before, after = bones(result.keypoints_3d_before), bones(
+        result.keypoints_3d)
+    assert abs(after - before) < 0.05 * before

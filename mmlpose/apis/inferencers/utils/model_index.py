@@ -11,6 +11,10 @@ from mmengine.infer import BaseInferencer
 # mmengine finds a package's configs and metafiles by its scope name
 MODULE2PACKAGE.setdefault('mmlpose', 'mmlpose')
 
+#: The lifter of the demo and of the tools when no model is named: the
+#: domain-randomised small MixSTE (configs/mixste/README.md).
+DEFAULT_MODEL = 'mixste-small-deepmimic-dr'
+
 
 def repo_dir() -> str:
     """The folder holding ``configs/`` and ``model-index.yml`` (the

@@ -3,7 +3,7 @@
 # (random bodies, cameras and MediaPipe-like 2D; see
 # configs/_base_/datasets/deepmimic_randomized_lifting.py). The 3D target is
 # the body's joint centres with Human3.6M proportions.
-#   python tools/train.py configs/mixste/mixste_small-27frm_1xb64-30e_deepmimic-dr.py
+#   python tools/train.py configs/mixste/mixste_small-27frm_1xb64-40e_deepmimic-dr.py
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/mixste.py',
     '../_base_/datasets/deepmimic_randomized_lifting.py'
@@ -20,14 +20,14 @@ model = dict(
         drop_path_rate=0.),
     head=dict(in_channels=channels))
 
-train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=10)
+train_cfg = dict(by_epoch=True, max_epochs=40, val_interval=10)
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
     clip_grad=dict(max_norm=1.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', T_max=30, eta_min=1e-5, by_epoch=True,
-         begin=0, end=30)
+    dict(type='CosineAnnealingLR', T_max=40, eta_min=1e-5, by_epoch=True,
+         begin=0, end=40)
 ]
 default_hooks = dict(
     logger=dict(interval=10),
