@@ -214,7 +214,8 @@ SHIFTED_RANDOMIZATION = replace(
     jitter=(0.012, 0.02),
     outlier_prob=(0.02, 0.04),
     occlusion_prob=0.5,
-    occlusion_frames=(60, 120))
+    occlusion_frames=(60, 120),
+    flex_prob=0.)  # the held-out clips' own motion
 
 
 def _uniform(rng: np.random.Generator, bounds: Range) -> float:

@@ -366,3 +366,26 @@ def test_adaptation_keeps_the_body_size(lifter, motion):
     before, after = bones(result.keypoints_3d_before), bones(
         result.keypoints_3d)
     assert abs(after - before) < 0.05 * before
+
+
+def test_projection_joint_weights_leave_out_joints():
+    """A joint with weight 0 neither moves the root solve nor the loss."""
+    pose = torch.tensor([[[0., 0., 0.], [0.1, 0., 0.], [0., 0.2, 0.]]])
+    f, c = torch.tensor([2., 2.]), torch.tensor([0., 0.])
+    trans = torch.tensor([[0.05, -0.02, 4.]])
+    from mmlpose.engine.tta.geometry import project_pose
+    targets = project_pose(pose, trans, f, c)
+    bad = targets.clone()
+    bad[0, 2] += 0.3  # joint 2 is off in 2D
+    weights = torch.ones(1, 3)
+    full = SemanticTTA()
+    masked = SemanticTTA(projection_joint_weights=[1, 1, 0])
+    assert float(full.projection_loss(pose, bad, weights, f, c)[0]) > 0.01
+    loss, proj, _ = masked.projection_loss(pose, bad, weights, f, c)
+    assert float(loss) == pytest.approx(0., abs=1e-6)
+    torch.testing.assert_close(proj[:, :2], targets[:, :2])
+    with pytest.raises(ValueError, match='not all 0'):
+        SemanticTTA(projection_joint_weights=[0, 0, 0])
+    with pytest.raises(ValueError, match='3 keypoints'):
+        SemanticTTA(projection_joint_weights=[1, 1]).projection_loss(
+            pose, bad, weights, f, c)
