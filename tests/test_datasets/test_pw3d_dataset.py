@@ -330,8 +330,8 @@ def test_bad_input_one_line_errors(tmp_path, release):
 
 
 def test_tools_test_prints_finite_metrics(release, tmp_path):
-    config = osp.join(REPO, 'configs', 'mixste', 'mixste_tiny-27frm_pw3d.py')
-    ckpt = osp.join(REPO, 'checkpoints', 'mixste_tiny_deepmimic.pth')
+    config = osp.join(REPO, 'configs', 'mixste', 'mixste_small-27frm_pw3d.py')
+    ckpt = osp.join(REPO, 'checkpoints', 'mixste_small_deepmimic_dr.pth')
     if not osp.isfile(ckpt):
         pytest.skip(f'checkpoint not found: {ckpt}')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
@@ -360,8 +360,8 @@ def test_tools_test_prints_finite_metrics(release, tmp_path):
 def test_tools_tta_adapts_every_person(release, tmp_path):
     """tools/tta.py ... test: one row per (sequence, person) of
     video_sequences(), finite errors before and after."""
-    config = osp.join(REPO, 'configs', 'mixste', 'mixste_tiny-27frm_pw3d.py')
-    ckpt = osp.join(REPO, 'checkpoints', 'mixste_tiny_deepmimic.pth')
+    config = osp.join(REPO, 'configs', 'mixste', 'mixste_small-27frm_pw3d.py')
+    ckpt = osp.join(REPO, 'checkpoints', 'mixste_small_deepmimic_dr.pth')
     if not (osp.isfile(ckpt)
             and osp.isfile(osp.join(REPO, 'tools', 'tta.py'))):
         pytest.skip('tools/tta.py or the checkpoint is absent')
