@@ -11,25 +11,15 @@ _base_ = ['./h36m_lifting.py']
 
 num_frames = 27
 dataset_type = 'RandomizedLiftingDataset'
-codec = {{_base_.codec}}
-meta_keys = {{_base_.meta_keys}}
-
+# the base's pipelines, plus zero-filled spans in training: frames without a
+# person are zero-filled at inference (lift_multi_person), so the lifter
+# learns to bridge them
 train_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(
-        type='RandomFlipAroundRoot',
-        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
-        target_flip_cfg=dict(center_mode='static', center_x=0.),
-        flip_label=True),
-    # frames without a person are zero-filled at inference
-    # (lift_multi_person): teach the lifter to bridge them
+    *_base_.train_pipeline[:-1],
     dict(type='MaskTimeWindows', min_len=2, max_len=8, prob=0.1),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
+    _base_.train_pipeline[-1]
 ]
-val_pipeline = [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
-]
+val_pipeline = _base_.val_pipeline
 
 train_dataloader = dict(
     batch_size=64,
