@@ -4,6 +4,14 @@
 # configs/_base_/datasets/deepmimic_randomized_lifting.py). The 3D target is
 # the body's joint centres with Human3.6M proportions.
 #   python tools/train.py configs/mixste/mixste_small-27frm_1xb64-40e_deepmimic-dr.py
+# The published checkpoint is these 40 epochs (before the torso-lean
+# augmentation existed) followed by 10 more with it, at lr 3e-4:
+#   python tools/train.py configs/mixste/mixste_small-27frm_1xb64-40e_deepmimic-dr.py \
+#       --work-dir work_dirs/dr_ft --cfg-options \
+#       load_from=work_dirs/mixste_small-27frm_1xb64-40e_deepmimic-dr/best_MPJPE_epoch_40.pth \
+#       train_cfg.max_epochs=10 train_cfg.val_interval=10 \
+#       optim_wrapper.optimizer.lr=3e-4 param_scheduler.1.T_max=10 \
+#       param_scheduler.1.end=10
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/mixste.py',
     '../_base_/datasets/deepmimic_randomized_lifting.py'

@@ -133,10 +133,11 @@ class CaptureRandomization:
     Pose perturbation (:func:`perturb_limbs`): with probability
     ``flex_prob`` a sample's legs are bent at the hips (``hip_flex``
     degrees, the thigh forwards) and knees (``knee_flex``, the shin
-    backwards), each leg on its own, and its arms raised (``arm_raise``,
-    sideways) and swung (``arm_swing``, forwards), constant over the
-    window: poses the clips lack (sitting, crouching, arms up) on their
-    motion.
+    backwards), each leg on its own, its arms raised (``arm_raise``,
+    sideways) and swung (``arm_swing``, forwards), and its upper body leant
+    about the hips (``torso_lean``, forwards positive), constant over the
+    window: poses the clips lack (sitting, reclining, crouching, arms up)
+    on their motion.
     """
     global_scale: Range = (0.88, 1.12)
     bone_scale: Dict[str, Range] = field(default_factory=lambda: {})
@@ -176,6 +177,7 @@ class CaptureRandomization:
     knee_flex: Range = (0., 110.)
     arm_raise: Range = (-20., 90.)
     arm_swing: Range = (-40., 90.)
+    torso_lean: Range = (-60., 25.)
 
     def bone_range(self, group: str) -> Range:
         """Scale range of a bone group."""
@@ -331,6 +333,10 @@ def perturb_limbs(joints: np.ndarray, rng: np.random.Generator,
         shin = list(_subtree(knee))
         out[:, shin] = _rotate_about(out[:, shin], out[:, knee], right,
                                      -knee_angle)
+    upper = [7] + list(_subtree(7))
+    out[:, upper] = _rotate_about(out[:, upper], out[:, 0], right,
+                                  -np.deg2rad(_uniform(rng, r.torso_lean)))
+    right, _, forward = body_axes(out)
     for shoulder, elbow, side in ((11, 12, 1.), (14, 15, -1.)):
         arm = [elbow] + list(_subtree(elbow))
         raise_angle = np.deg2rad(_uniform(rng, r.arm_raise))

@@ -174,7 +174,8 @@ def test_capture_rejects_bad_motion():
 
 def test_perturbed_limbs_sit_and_raise_the_arms_by_hand():
     r = replace(TRAIN_RANDOMIZATION, flex_prob=1., hip_flex=(90, 90),
-                knee_flex=(90, 90), arm_raise=(90, 90), arm_swing=(0, 0))
+                knee_flex=(90, 90), arm_raise=(90, 90), arm_swing=(0, 0),
+                torso_lean=(0, 0))
     out = perturb_limbs(STAND[None], np.random.default_rng(0), r)[0]
     # thighs forward (+y), shins down again: sitting
     np.testing.assert_allclose(out[2], STAND[1] + [0, 0.45, 0], atol=1e-9)
@@ -188,3 +189,16 @@ def test_perturbed_limbs_sit_and_raise_the_arms_by_hand():
     same = perturb_limbs(STAND[None], np.random.default_rng(0),
                          replace(r, flex_prob=0.))
     np.testing.assert_array_equal(same, STAND[None])
+
+
+def test_torso_lean_turns_the_upper_body_about_the_pelvis():
+    r = replace(TRAIN_RANDOMIZATION, flex_prob=1., hip_flex=(0, 0),
+                knee_flex=(0, 0), arm_raise=(0, 0), arm_swing=(0, 0),
+                torso_lean=(30, 30))
+    out = perturb_limbs(STAND[None], np.random.default_rng(0), r)[0]
+    # forwards (+y) by 30 degrees: thorax 0.5 m above the pelvis
+    np.testing.assert_allclose(
+        out[8], [0, 0.5 * np.sin(np.pi / 6), 1 + 0.5 * np.cos(np.pi / 6)],
+        atol=1e-9)
+    np.testing.assert_allclose(out[:7], STAND[:7])  # legs stay
+    np.testing.assert_allclose(bones(out[None]), bones(STAND[None]))
