@@ -19,8 +19,10 @@ BLAZEPOSE_COCO_INDICES = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25,
 
 # The head joint (top of the skull) is put beyond the head centre (mid-ears)
 # by this fraction of the thorax-to-head-centre distance: 0.103 / 0.175 m on
-# the DeepMimic humanoid that the default lifter is trained on (about 0.7 on
-# real people, measured from the ear canal).
+# the DeepMimic humanoid (about 0.7 on real people, measured from the ear
+# canal). The lifters' 2D features use it as it is: the domain-randomised
+# default lifter is trained on 2D mapped with this very ratio
+# (mmlpose.datasets.virtual_capture.DETECTOR_HEAD_TOP_RATIO).
 HEAD_TOP_RATIO = 0.6
 
 MEDIAPIPE_HINT = ('mediapipe is not installed: pip install mediapipe==0.10.21 '

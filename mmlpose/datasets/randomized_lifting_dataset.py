@@ -3,6 +3,7 @@
 detector-like 2D on real motion capture (see
 :mod:`mmlpose.datasets.virtual_capture`)."""
 import os.path as osp
+from dataclasses import replace
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -39,7 +40,6 @@ def _randomization(value: Union[str, dict, CaptureRandomization]
             for k, v in value.items()
         }
         try:
-            from dataclasses import replace
             return replace(base, **tuples)
         except TypeError as err:
             raise ValueError(f'bad randomization field: {err}') from None
