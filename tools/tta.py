@@ -236,21 +236,18 @@ def sequence_errors(pred: np.ndarray, sequence,
     frames whose ground truth is valid at every joint; None without any.
     The root is the mean of the ``root`` joints (the codec's
     ``root_index``)."""
-    from mmpose.evaluation.functional import keypoint_mpjpe
+    from mmlpose.evaluation.functional.real_image_check import pose_errors
     if sequence.keypoints_3d is None:
         return None
     valid = sequence.keypoints_3d_visible.all(axis=1)
     if not valid.any():
         return None
-    root = list(np.atleast_1d(root))
-    gt = sequence.keypoints_3d[valid]
-    gt = gt - gt[:, root].mean(axis=1, keepdims=True)
-    pred = np.asarray(pred, np.float32)[valid]
-    pred = pred - pred[:, root].mean(axis=1, keepdims=True)
-    mask = np.ones(gt.shape[:2], bool)
+    errors = pose_errors(
+        np.asarray(pred, np.float32)[valid], sequence.keypoints_3d[valid],
+        root=root)
     return dict(
-        mpjpe=1000. * float(keypoint_mpjpe(pred, gt, mask, 'none')),
-        p_mpjpe=1000. * float(keypoint_mpjpe(pred, gt, mask, 'procrustes')),
+        mpjpe=errors['mpjpe'],
+        p_mpjpe=errors['p_mpjpe'],
         num_eval_frames=int(valid.sum()))
 
 

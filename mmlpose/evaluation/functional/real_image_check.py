@@ -12,7 +12,7 @@ All 3D here is in metres, camera axes (x right, y down, z forward); the
 errors are in millimetres.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmpose.evaluation.functional import keypoint_mpjpe
@@ -154,40 +154,44 @@ def mediapipe_world_h36m(pose, image_bgr: np.ndarray) -> List[dict]:
 def pose_errors(pred: np.ndarray,
                 gt: np.ndarray,
                 visible: Optional[np.ndarray] = None,
-                root: int = 0) -> Dict[str, float]:
-    """Errors of one 3D pose, in millimetres.
+                root: Union[int, Sequence[int]] = 0) -> Dict[str, float]:
+    """Errors of one 3D pose or of N poses, in millimetres.
 
     Args:
-        pred (np.ndarray): ``(K, 3)`` metres (any origin).
-        gt (np.ndarray): ``(K, 3)`` metres.
+        pred (np.ndarray): ``(K, 3)`` or ``(N, K, 3)`` metres (any origin).
+        gt (np.ndarray): Same shape, metres.
         visible (np.ndarray, optional): ``(K,)`` bool, joints to score
             (default all).
-        root (int): Root joint for MPJPE and N-MPJPE. Defaults to 0.
+        root (int | Sequence[int]): Root joint for MPJPE and N-MPJPE, or
+            joints whose mean is the root. Defaults to 0.
 
     Returns:
-        dict: ``p_mpjpe`` (similarity transform: scale, rotation,
+        dict: ``p_mpjpe`` (similarity transform per pose: scale, rotation,
         translation), ``mpjpe`` (both root-relative, no other alignment) and
-        ``n_mpjpe`` (root-relative, least-squares scale), all by mmpose's
-        ``keypoint_mpjpe``.
+        ``n_mpjpe`` (root-relative, least-squares scale), by mmpose's
+        ``keypoint_mpjpe``, averaged over the poses.
     """
     pred = np.asarray(pred, np.float64)
     gt = np.asarray(gt, np.float64)
-    if pred.shape != gt.shape or pred.ndim != 2 or pred.shape[1] != 3:
-        raise ValueError(f'pred and gt must both be (K, 3), got {pred.shape} '
-                         f'and {gt.shape}')
-    mask = np.ones(len(gt), bool) if visible is None else \
+    if pred.shape != gt.shape or pred.ndim not in (2, 3) or \
+            pred.shape[-1] != 3:
+        raise ValueError('pred and gt must both be (K, 3) or (N, K, 3), got '
+                         f'{pred.shape} and {gt.shape}')
+    if pred.ndim == 2:
+        pred, gt = pred[None], gt[None]
+    mask = np.ones(gt.shape[1], bool) if visible is None else \
         np.asarray(visible, bool)
     if not mask.any():
         raise ValueError('no visible joint to score')
-    rel_pred = (pred - pred[root])[None]
-    rel_gt = (gt - gt[root])[None]
+    mask = np.broadcast_to(mask, gt.shape[:2])
+    root = list(np.atleast_1d(root))
+    rel_pred = pred - pred[:, root].mean(axis=1, keepdims=True)
+    rel_gt = gt - gt[:, root].mean(axis=1, keepdims=True)
     return dict(
-        p_mpjpe=1000 *
-        float(keypoint_mpjpe(pred[None], gt[None], mask[None], 'procrustes')),
-        mpjpe=1000 *
-        float(keypoint_mpjpe(rel_pred, rel_gt, mask[None], 'none')),
+        p_mpjpe=1000 * float(keypoint_mpjpe(pred, gt, mask, 'procrustes')),
+        mpjpe=1000 * float(keypoint_mpjpe(rel_pred, rel_gt, mask, 'none')),
         n_mpjpe=1000 *
-        float(keypoint_mpjpe(rel_pred, rel_gt, mask[None], 'scale')))
+        float(keypoint_mpjpe(rel_pred, rel_gt, mask, 'scale')))
 
 
 def procrustes_joint_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
