@@ -28,9 +28,11 @@ domain shift (cameras, bodies and noise outside the training ranges, whole
 limbs occluded for long spans) for the adaptation benchmark.
 """
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from mmlpose.structures.camera import project_points, world_to_camera
 from mmlpose.structures.keypoint_mapping import coco_to_h36m
@@ -288,6 +290,7 @@ def head_axes(joints: np.ndarray, body_forward: np.ndarray
     return right, up, forward
 
 
+@lru_cache(maxsize=None)
 def _subtree(joint: int) -> Tuple[int, ...]:
     """Joints whose chain to the root passes through ``joint``."""
     out = []
@@ -398,7 +401,6 @@ def look_at_camera(centre: np.ndarray, target: np.ndarray, focal: float,
     x = _unit(x)
     y = np.cross(z, x)
     rot = np.stack([x, y, z], axis=1)
-    from scipy.spatial.transform import Rotation
     turn = Rotation.from_euler('yxz', [yaw_deg, pitch_deg, roll_deg],
                                degrees=True).as_matrix()
     w, h = image_size
