@@ -139,7 +139,9 @@ class CaptureRandomization:
     sideways) and swung (``arm_swing``, forwards), and its upper body leant
     about the hips (``torso_lean``, forwards positive), constant over the
     window: poses the clips lack (sitting, reclining, crouching, arms up)
-    on their motion.
+    on their motion. Of those samples, a share ``recline_prob`` whose torso
+    is upright is then tipped back as a whole about the pelvis by
+    ``recline`` degrees (lying back with the knees up, as on the floor).
     """
     global_scale: Range = (0.88, 1.12)
     bone_scale: Dict[str, Range] = field(default_factory=lambda: {})
@@ -180,6 +182,8 @@ class CaptureRandomization:
     arm_raise: Range = (-20., 90.)
     arm_swing: Range = (-40., 90.)
     torso_lean: Range = (-60., 25.)
+    recline_prob: float = 0.0
+    recline: Range = (30., 80.)
 
     def bone_range(self, group: str) -> Range:
         """Scale range of a bone group."""
@@ -339,7 +343,7 @@ def perturb_limbs(joints: np.ndarray, rng: np.random.Generator,
     upper = [7] + list(_subtree(7))
     out[:, upper] = _rotate_about(out[:, upper], out[:, 0], right,
                                   -np.deg2rad(_uniform(rng, r.torso_lean)))
-    right, _, forward = body_axes(out)
+    right, up, forward = body_axes(out)
     for shoulder, elbow, side in ((11, 12, 1.), (14, 15, -1.)):
         arm = [elbow] + list(_subtree(elbow))
         raise_angle = np.deg2rad(_uniform(rng, r.arm_raise))
@@ -348,6 +352,11 @@ def perturb_limbs(joints: np.ndarray, rng: np.random.Generator,
                                     side * raise_angle)
         out[:, arm] = _rotate_about(out[:, arm], out[:, shoulder], right,
                                     np.deg2rad(_uniform(rng, r.arm_swing)))
+    # drawn only when enabled, so that other presets keep their samples
+    if r.recline_prob > 0 and rng.random() < r.recline_prob:
+        angle = np.deg2rad(_uniform(rng, r.recline))
+        if np.mean(up[:, 2]) > 0.7:  # upright: not already lying
+            out = _rotate_about(out, out[:, 0], right, angle)
     return out
 
 

@@ -191,6 +191,23 @@ def test_perturbed_limbs_sit_and_raise_the_arms_by_hand():
     np.testing.assert_array_equal(same, STAND[None])
 
 
+def test_recline_tips_a_sitting_body_back_about_the_pelvis():
+    r = replace(TRAIN_RANDOMIZATION, flex_prob=1., hip_flex=(90, 90),
+                knee_flex=(90, 90), arm_raise=(0, 0), arm_swing=(0, 0),
+                torso_lean=(0, 0), recline_prob=1., recline=(90, 90))
+    out = perturb_limbs(STAND[None], np.random.default_rng(0), r)[0]
+    # lying on the back: thorax 0.5 m behind the pelvis (-y), at its height
+    np.testing.assert_allclose(out[8], [0, -0.5, 1.0], atol=1e-9)
+    # sitting thighs (forward) now point up; shins (down) point forward
+    np.testing.assert_allclose(out[2], STAND[1] + [0, 0, 0.45], atol=1e-9)
+    np.testing.assert_allclose(out[3], out[2] + [0, 0.45, 0], atol=1e-9)
+    np.testing.assert_allclose(bones(out[None]), bones(STAND[None]))
+    # a body already lying (torso horizontal) is not tipped further
+    lying = perturb_limbs(out[None], np.random.default_rng(0),
+                          replace(r, hip_flex=(0, 0), knee_flex=(0, 0)))[0]
+    np.testing.assert_allclose(lying[8], out[8], atol=1e-9)
+
+
 def test_torso_lean_turns_the_upper_body_about_the_pelvis():
     r = replace(TRAIN_RANDOMIZATION, flex_prob=1., hip_flex=(0, 0),
                 knee_flex=(0, 0), arm_raise=(0, 0), arm_swing=(0, 0),
