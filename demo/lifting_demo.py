@@ -80,7 +80,52 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=None,
         help='a config whose tta_cfg sets the adaptation (implies --adapt; '
         'default: the lifter config\'s tta_cfg, else SemanticTTA defaults)')
+    parser.add_argument(
+        '--referrer',
+        default='descriptor',
+        choices=sorted(REFERRERS),
+        help='who picks the person the sentence describes: descriptor '
+        '(measured descriptions and MiniLM, no training; default), '
+        'motion-language (a LangPose model), hpe-refer (the learned '
+        '3DHPE+Refer fusion) or rvos (the ReferFormer-style RVOS adapter); '
+        'all but descriptor need --referrer-config and '
+        '--referrer-checkpoint')
+    parser.add_argument(
+        '--referrer-config', default=None, help='config of the referrer')
+    parser.add_argument(
+        '--referrer-checkpoint',
+        default=None,
+        help='trained weights of the referrer')
     return parser.parse_args(argv)
+
+
+#: ``--referrer`` choices: the registered referrer each one builds.
+REFERRERS = {
+    'descriptor': 'DescriptorReferrer',
+    'motion-language': 'MotionLanguageReferrer',
+    'hpe-refer': 'LearnedSkeletonReferrer',
+    'rvos': 'RVOSReferrer',
+}
+
+
+def referrer_option(args: argparse.Namespace) -> Optional[dict]:
+    """The inferencer's ``referrer`` config from ``--referrer``; None for
+    the default (the lifter config's own referrer, else descriptors)."""
+    name = getattr(args, 'referrer', 'descriptor')
+    config = _repo_path(getattr(args, 'referrer_config', None))
+    checkpoint = _repo_path(getattr(args, 'referrer_checkpoint', None))
+    if name == 'descriptor':
+        if config or checkpoint:
+            raise ValueError('--referrer descriptor takes no '
+                             '--referrer-config / --referrer-checkpoint')
+        return None
+    if not config or not checkpoint:
+        raise ValueError(f'--referrer {name} needs --referrer-config and '
+                         '--referrer-checkpoint')
+    for path in (config, checkpoint):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'referrer file not found: {path}')
+    return dict(type=REFERRERS[name], model=config, checkpoint=checkpoint)
 
 
 def _repo_path(path: Optional[str]) -> Optional[str]:
@@ -159,7 +204,8 @@ def run(args: argparse.Namespace) -> dict:
         weights=checkpoint,
         device=args.device,
         show_progress=True,
-        adapt=adapt_option(args))
+        adapt=adapt_option(args),
+        referrer=referrer_option(args))
     kwargs = dict(
         text=args.text,
         max_frames=args.max_frames,

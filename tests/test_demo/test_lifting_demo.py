@@ -214,3 +214,34 @@ def test_tta_config(demo, tmp_path, capsys):
         demo, [image, '--tta-config', str(no_tta)])
     assert 'TTA config not found' in _error(
         demo, [image, '--tta-config', str(tmp_path / 'missing.py')])
+
+
+def test_referrer_option(demo, tmp_path):
+    args = demo.parse_args([])
+    assert args.referrer == 'descriptor' and demo.referrer_option(args) is None
+    config, ckpt = tmp_path / 'cfg.py', tmp_path / 'w.pth'
+    config.write_text('model = dict()\n')
+    ckpt.write_bytes(b'0')
+    for name, registered in (('hpe-refer', 'LearnedSkeletonReferrer'),
+                             ('rvos', 'RVOSReferrer'),
+                             ('motion-language', 'MotionLanguageReferrer')):
+        args = demo.parse_args([
+            '--referrer', name, '--referrer-config',
+            str(config), '--referrer-checkpoint',
+            str(ckpt)
+        ])
+        assert demo.referrer_option(args) == dict(
+            type=registered, model=str(config), checkpoint=str(ckpt))
+    from mmlpose.registry import MODELS
+    for registered in demo.REFERRERS.values():
+        assert MODELS.get(registered) is not None, registered
+    video = str(tmp_path / 'clip.mp4')
+    assert 'needs --referrer-config and --referrer-checkpoint' in _error(
+        demo, [video, '--referrer', 'rvos'])
+    assert 'referrer file not found' in _error(demo, [
+        video, '--referrer', 'hpe-refer', '--referrer-config',
+        str(config), '--referrer-checkpoint',
+        str(tmp_path / 'none.pth')
+    ])
+    assert 'takes no' in _error(
+        demo, [video, '--referrer-config', str(config)])

@@ -8,11 +8,14 @@ from .descriptors import TrackDescription, describe_track, describe_tracks
 from .layout_descriptors import describe_layout
 from .motion_descriptors import MotionEvent, describe_motion
 from .motion_language_referrer import MotionLanguageReferrer
+from .skeleton_text_referrer import (LearnedSkeletonReferrer,
+                                     SkeletonTextFusion, person_features)
 
 __all__ = [
     'BaseReferrer', 'ReferralResult', 'DescriptorReferrer', 'TrackDescription',
     'describe_track', 'describe_tracks', 'MotionEvent', 'describe_motion',
     'describe_layout', 'RegionColour', 'COLOUR_WORDS', 'clothing_colours',
     'grass_under_feet', 'name_colours', 'sentence_travel', 'track_travel',
-    'DISTRACTOR_PHRASES', 'MotionLanguageReferrer'
+    'DISTRACTOR_PHRASES', 'MotionLanguageReferrer',
+    'SkeletonTextFusion', 'LearnedSkeletonReferrer', 'person_features'
 ]

@@ -2,7 +2,7 @@
 """Sentence embeddings from a BERT-style encoder (all-MiniLM-L6-v2)."""
 import os.path as osp
 from collections import OrderedDict
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -154,6 +154,41 @@ class SentenceEncoder(BaseModule):
         mask = tokens['attention_mask'].unsqueeze(-1).to(features.dtype)
         pooled = (features * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return F.normalize(pooled, dim=-1)
+
+    @torch.no_grad()
+    def encode_tokens(self, texts: Sequence[str]) -> Tuple[Tensor, Tensor]:
+        """Token features of the last layer, without gradients (for models
+        that attend to the words, e.g. a referring segmenter).
+
+        Args:
+            texts (Sequence[str]): N non-empty sentences (a single string is
+                taken as one sentence).
+
+        Returns:
+            tuple: ``(N, L, D)`` float32 token features (zeros at padding)
+            and ``(N, L)`` bool mask, True at real tokens (special tokens
+            included), False at padding; ``L`` is the longest sentence of
+            the batch (at most ``max_length``). On the model's device.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = list(texts)
+        if not texts:
+            raise ValueError('encode_tokens needs at least one sentence')
+        for text in texts:
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f'cannot encode an empty or non-string '
+                                 f'sentence: {text!r}')
+        device = next(self.model.parameters()).device
+        tokens = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors='pt').to(device)
+        features = self.model(**tokens).last_hidden_state.float()
+        mask = tokens['attention_mask'].bool()
+        return features * mask.unsqueeze(-1), mask
 
     @torch.no_grad()
     def encode(self, texts: Sequence[str]) -> Tensor:
