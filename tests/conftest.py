@@ -54,3 +54,20 @@ def deepmimic_root(tmp_path_factory) -> str:
                 str(root)
             ], check=True, capture_output=True)
     return str(root)
+
+
+@pytest.fixture(scope='session')
+def l3d_scenes_root(tmp_path_factory) -> str:
+    """Four generated L3D scenes in the Panoptic-L3D layout (2 train, 1 val,
+    1 test clip; seed 0), written once per test session (shared by xdist
+    workers through a file lock); the ``Panoptic-L3D`` data root."""
+    from filelock import FileLock
+
+    from mmlpose.datasets.converters.l3d_scenes import write_l3d_scenes
+    base = tmp_path_factory.getbasetemp().parent
+    out = base / 'l3d_scenes'
+    root = out / 'Panoptic-L3D'
+    with FileLock(str(base / 'l3d_scenes.lock')):
+        if not (root / 'sentences_test.json').exists():
+            write_l3d_scenes(str(out), 4, seed=0)
+    return str(root) + '/'

@@ -3,9 +3,11 @@
 # over the 6-frame window -> the frozen default lifter (absolute 3D of
 # everyone) -> a 2-layer text-skeleton fusion on the packaged MiniLM picks
 # the referred person.
-#   python tools/dataset_converters/generate_l3d_scenes.py ...  (H2's tool)
+#   python tools/dataset_converters/generate_l3d_scenes.py --out-dir data/l3d_scenes
 #   python tools/train.py configs/cascade/hpe-refer_minilm-2l_1xb8-10e_l3d-scenes.py
-_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/l3d_scenes.py']
+_base_ = [
+    '../_base_/default_runtime.py', '../l3dhpe/l3d-scenes_960x512-6frm.py'
+]
 
 input_size = (240, 128)
 colour_dim = 6  # SimulateDetections2D(with_hsv=False)

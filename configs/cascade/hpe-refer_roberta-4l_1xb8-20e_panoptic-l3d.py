@@ -2,7 +2,9 @@
 # sentence embeddings (frozen, hub name; set HF_HUB_OFFLINE=1 once it is in
 # the local cache), 960 x 512 inputs, a 4-layer text-skeleton fusion.
 #   python tools/train.py configs/cascade/hpe-refer_roberta-4l_1xb8-20e_panoptic-l3d.py
-_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/panoptic_l3d.py']
+_base_ = [
+    '../_base_/default_runtime.py', '../l3dhpe/panoptic-l3d_960x512-6frm.py'
+]
 
 input_size = (960, 512)
 colour_dim = 6

@@ -1,6 +1,6 @@
 # RVOS + 3DHPE cascade (the L3DHPE paper's RVOS baseline), tiny CPU variant
 # on the generated Panoptic-L3D-layout scenes:
-#   python tools/dataset_converters/generate_l3d_scenes.py ...
+#   python tools/dataset_converters/generate_l3d_scenes.py --out-dir data/l3d_scenes
 #   python tools/train.py \
 #       configs/cascade/rvos-referformer_r18-minilm_1xb2-10e_l3d-scenes.py
 # A ReferFormer-style referring segmenter (ResNet-18, packaged MiniLM text,
@@ -9,7 +9,9 @@
 # selects one of the simulated 2D detections, which is tracked over the
 # 6-frame window and lifted to absolute 3D by the frozen default lifter
 # (checkpoints/mixste_small_deepmimic_dr.pth) with the root from the camera.
-_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/l3d_scenes.py']
+_base_ = [
+    '../_base_/default_runtime.py', '../l3dhpe/l3d-scenes_960x512-6frm.py'
+]
 
 input_size = (240, 128)  # (w, h)
 embed_dims = 64

@@ -8,7 +8,7 @@
 # unless `init_cfg` is pointed at local weights.
 _base_ = ['./rvos-referformer_r18-minilm_1xb2-10e_l3d-scenes.py']
 
-data_root = 'data/Panoptic-L3D/'  # as _base_/datasets/panoptic_l3d.py
+data_root = 'data/Panoptic-L3D/'  # as l3dhpe/panoptic-l3d_960x512-6frm.py
 input_size = (960, 512)
 embed_dims = 256
 

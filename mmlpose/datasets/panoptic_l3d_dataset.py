@@ -15,7 +15,7 @@ from mmlpose.structures.panoptic import (
     CATEGORY_NAMES, MIN_MASK_PIXELS, NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT,
     PANOPTIC15_JOINT_NAMES, PANOPTIC15_SKELETON, LOADER_AXES,
     camera_from_calibration, category_name, frame_stem, hd_camera_name,
-    load_calibration, project_to_image, world_to_camera_mm)
+    load_calibration, project_to_image, window_frames, world_to_camera_mm)
 
 #: Keys every sentence record must hold.
 RECORD_KEYS = ('video_id', 'camera_id', 'begin_frame', 'end_frame', 'body_id',
@@ -35,28 +35,6 @@ def read_palette_mask(path: str) -> np.ndarray:
             raise ValueError(f'{path}: a Panoptic-L3D mask must be a palette '
                              f'(mode P) PNG, got mode {img.mode}')
         return np.asarray(img)
-
-
-def window_frames(frame: int,
-                  begin: int,
-                  end: int,
-                  window: int = 6,
-                  ratio: float = 0.9) -> Tuple[np.ndarray, int]:
-    """Frames of a sample's window and the position of ``frame`` in it.
-
-    ``window - 1`` frames spread by ``linspace`` (int) over the central
-    ``ratio`` of ``[begin, end]``, with ``frame`` inserted in order, as the
-    released loader (same integer arithmetic).
-
-    Returns:
-        tuple: ``(window,)`` int64 frames and the current frame's index.
-    """
-    span = end - begin
-    start = begin + int(span * (1 - ratio)) // 2
-    final = start + int(span * ratio)
-    picked = np.linspace(start, final, window - 1, dtype=int)
-    idx = int(np.searchsorted(picked, frame))
-    return np.insert(picked, idx, frame).astype(np.int64), idx
 
 
 @DATASETS.register_module()

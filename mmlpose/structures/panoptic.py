@@ -51,6 +51,10 @@ CATEGORY_NAMES = ('appearance', 'behaviour', 'movement')
 #: Minimum pixels of the referred person's mask for a sample to be kept.
 MIN_MASK_PIXELS = 2500
 
+#: Windows of the released loader: frames spread over the central
+#: ``WINDOW_RATIO`` of a sentence's span, plus the current frame.
+WINDOW_RATIO = 0.9
+
 
 def category_name(category: Union[int, Sequence[int]]) -> str:
     """Category name of a sentence record's ``category`` (list or int)."""
@@ -232,3 +236,35 @@ def undistort_pixels(pixels: np.ndarray, camera: dict) -> np.ndarray:
                                   P=camera['K'])
         out[ok] = und
     return out.reshape(pixels.shape)
+
+
+def span_frames(begin: int,
+                end: int,
+                ratio: float = WINDOW_RATIO,
+                points: int = 5) -> np.ndarray:
+    """The frames the released loader spreads over a sentence's span:
+    ``linspace(start, start + int(L * ratio), points, dtype=int)`` with
+    ``L = end - begin`` and ``start = begin + int(L * (1 - ratio)) // 2``
+    (the loader's own integer arithmetic)."""
+    length = int(end) - int(begin)
+    if length <= 0:
+        raise ValueError(f'empty span [{begin}, {end}) of a sentence')
+    start = int(begin) + int(length * (1 - ratio)) // 2
+    final = start + int(length * ratio)
+    return np.linspace(start, final, points, dtype=int)
+
+
+def window_frames(frame: int,
+                  begin: int,
+                  end: int,
+                  window: int = 6,
+                  ratio: float = WINDOW_RATIO) -> Tuple[np.ndarray, int]:
+    """A sample's window: ``window - 1`` :func:`span_frames` with ``frame``
+    inserted in order, as the released loader.
+
+    Returns:
+        tuple: ``(window,)`` int64 frames and the current frame's index.
+    """
+    picked = span_frames(begin, end, ratio, window - 1)
+    idx = int(np.searchsorted(picked, frame))
+    return np.insert(picked, idx, frame).astype(np.int64), idx

@@ -56,11 +56,8 @@ def test_configs_resolve(name):
 
 
 @pytest.fixture(scope='module')
-def scenes(tmp_path_factory):
-    from mmlpose.datasets.converters.l3d_scenes import write_l3d_scenes
-    out = tmp_path_factory.mktemp('l3d_scenes')
-    write_l3d_scenes(str(out), 3, seed=0)
-    return osp.join(str(out), 'Panoptic-L3D') + '/'
+def scenes(l3d_scenes_root):
+    return l3d_scenes_root
 
 
 def test_tiny_config_trains_and_evaluates(scenes):

@@ -61,9 +61,12 @@ from PIL import Image
 from mmlpose.datasets.virtual_capture import (H36M_BONE_LENGTHS, body_axes,
                                               head_axes, retarget_bones)
 from mmlpose.structures.panoptic import (LOADER_AXES, MIN_MASK_PIXELS,
+                                         WINDOW_RATIO,
                                          frame_stem, h36m_to_panoptic15,
                                          hd_camera_name, load_hd_camera,
-                                         project_to_image, world_to_camera_mm)
+                                         project_to_image,
+                                         span_frames as window_frames,
+                                         world_to_camera_mm)
 from .deepmimic import (clip_action, clip_to_h36m_world, default_motion_dir,
                         default_urdf_path, find_clips, load_humanoid)
 
@@ -71,8 +74,7 @@ FPS = 30
 #: Annotated frames are the multiples of this inside a sentence's span.
 ANNOTATION_STEP = 15
 #: Window of the released loader: ``WINDOW_POINTS`` frames by linspace over
-#: the central ``WINDOW_RATIO`` of ``[begin, end]``.
-WINDOW_RATIO = 0.9
+#: the central ``WINDOW_RATIO`` of ``[begin, end]`` (:func:`window_frames`).
 WINDOW_POINTS = 5
 IMAGE_SIZE = (1920, 1080)
 JPEG_QUALITY = 85
@@ -264,22 +266,6 @@ def find_calibrations(calib_dir: Optional[str] = None) -> Dict[str, str]:
             f'no <seq>/calibration_<seq>.json under {calib_dir}')
     preferred = {s: p for s, p in found.items() if s in CALIBRATION_SEQUENCES}
     return preferred or found
-
-
-def window_frames(begin: int,
-                  end: int,
-                  ratio: float = WINDOW_RATIO,
-                  points: int = WINDOW_POINTS) -> np.ndarray:
-    """The loader's window frames of a span (without the current frame):
-    ``linspace(start, start + int(L * ratio), points, dtype=int)`` with
-    ``L = end - begin`` and ``start = begin + int(L * (1 - ratio)) // 2``.
-    """
-    length = int(end) - int(begin)
-    if length <= 0:
-        raise ValueError(f'empty span [{begin}, {end})')
-    start = int(begin) + int(length * (1 - ratio)) // 2
-    final = start + int(length * ratio)
-    return np.linspace(start, final, points, dtype=int)
 
 
 def annotated_frames(begin: int,

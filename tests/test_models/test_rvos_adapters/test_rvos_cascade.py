@@ -240,11 +240,11 @@ def test_bad_samples_raise(cascade):
 CONFIG = 'configs/cascade/rvos-referformer_r18-minilm_1xb2-10e_l3d-scenes.py'
 
 
-def test_on_generated_scenes_with_the_config_pipeline(tmp_path, monkeypatch):
+def test_on_generated_scenes_with_the_config_pipeline(l3d_scenes_root,
+                                                     monkeypatch):
     """The tiny config's test pipeline on generated scenes: losses, and an
     oracle mask (the referred person's) makes every prediction identify
     the referred person (L3DHPEMetric's PICI = 100)."""
-    scenes = pytest.importorskip('mmlpose.datasets.converters.l3d_scenes')
     import os.path as osp
 
     from mmengine.config import Config
@@ -252,11 +252,9 @@ def test_on_generated_scenes_with_the_config_pipeline(tmp_path, monkeypatch):
 
     from mmlpose.registry import DATASETS
     repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-    info = scenes.write_l3d_scenes(
-        str(tmp_path), 3, seed=0, val_ratio=0.34, test_ratio=0.34)
     cfg = Config.fromfile(osp.join(repo, CONFIG))
     ds_cfg = cfg.test_dataloader.dataset
-    ds_cfg.data_root = info['data_root']
+    ds_cfg.data_root = l3d_scenes_root
     dataset = DATASETS.build(ds_cfg)
     assert len(dataset) >= 4
     batch = pseudo_collate([dataset[i] for i in range(4)])
