@@ -7,7 +7,7 @@ export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test data
+.PHONY: install demo test data l3d-scenes
 
 install:
 	bash tools/install.sh
@@ -24,3 +24,7 @@ test: install
 
 data: install
 	$(PY) tools/dataset_converters/deepmimic_to_h36m.py --out-dir data/deepmimic
+
+# generated multi-person scenes in the Panoptic-L3D layout (L3DHPE task)
+l3d-scenes: install
+	$(PY) tools/dataset_converters/generate_l3d_scenes.py --out-dir data/l3d_scenes --num-clips 300 --seed 0

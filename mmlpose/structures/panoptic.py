@@ -268,3 +268,31 @@ def window_frames(frame: int,
     picked = span_frames(begin, end, ratio, window - 1)
     idx = int(np.searchsorted(picked, frame))
     return np.insert(picked, idx, frame).astype(np.int64), idx
+
+
+def keypoints_and_scores(keypoints: np.ndarray,
+                         scores: np.ndarray,
+                         axes: str,
+                         num_joints: Optional[int] = NUM_PANOPTIC_JOINTS
+                         ) -> Tuple[np.ndarray, np.ndarray]:
+    """float64 ``(*lead, K, 2)`` keypoints and ``(*lead, K)`` scores, with
+    a one-line error naming the expected shape.
+
+    Args:
+        keypoints, scores: The arrays.
+        axes (str): Names of the leading axes for the message, e.g.
+            ``'N, T'``; their number is the leading rank.
+        num_joints (int, optional): Required K (None: any).
+    """
+    kp = np.asarray(keypoints, np.float64)
+    rank = len(axes.split(','))
+    k = 'K' if num_joints is None else str(num_joints)
+    if kp.ndim != rank + 2 or kp.shape[-1] != 2 or (
+            num_joints is not None and kp.shape[-2] != num_joints):
+        raise ValueError(f'keypoints must have shape ({axes}, {k}, 2), got '
+                         f'{kp.shape}')
+    sc = np.asarray(scores, np.float64)
+    if sc.shape != kp.shape[:-1]:
+        raise ValueError(f'scores must have shape {kp.shape[:-1]}, got '
+                         f'{sc.shape}')
+    return kp, sc

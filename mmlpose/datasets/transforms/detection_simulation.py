@@ -15,7 +15,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmlpose.registry import TRANSFORMS
-from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
+from mmlpose.structures.panoptic import (NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT,
+                                         keypoints_and_scores)
 
 #: Panoptic-15 segments whose pixels give the upper-body colour (torso:
 #: shoulders -> hips, and across) and the lower-body colour (hips -> knees
@@ -90,14 +91,7 @@ def colour_features(img: np.ndarray,
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f'img must be (H, W, 3) BGR, got {img.shape}')
-    kp = np.asarray(keypoints, np.float64)
-    if kp.ndim != 3 or kp.shape[1:] != (NUM_PANOPTIC_JOINTS, 2):
-        raise ValueError('keypoints must have shape (N, 15, 2), got '
-                         f'{kp.shape}')
-    sc = np.asarray(scores, np.float64)
-    if sc.shape != kp.shape[:2]:
-        raise ValueError(f'scores must have shape {kp.shape[:2]}, got '
-                         f'{sc.shape}')
+    kp, sc = keypoints_and_scores(keypoints, scores, 'N')
     per_region = 6 if with_hsv else 3
     out = np.zeros((len(kp), 2 * per_region), np.float32)
     for n in range(len(kp)):

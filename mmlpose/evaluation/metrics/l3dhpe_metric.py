@@ -1,7 +1,6 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """PICI, MPJPE-L, MPJPE, MRPE and mIoU of language-driven 3D pose
 estimation (Panoptic-L3D), overall and per description category."""
-from functools import reduce
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -9,22 +8,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 
 from mmlpose.evaluation.functional.l3dhpe import l3dhpe_sample
+from mmlpose.evaluation.functional.sample_fields import lookup_field
 from mmlpose.registry import METRICS
 from mmlpose.structures.panoptic import CATEGORY_NAMES, category_name
-
-
-def _lookup(sample, path: str):
-    """``sample['a']['b']`` (dicts, as the evaluator passes data samples) or
-    ``sample.a.b`` (data elements); None if absent."""
-
-    def step(node, key):
-        if node is None:
-            return None
-        if isinstance(node, dict):
-            return node.get(key)
-        return getattr(node, key, None)
-
-    return reduce(step, path.split('.'), sample)
 
 
 def _array(value) -> Optional[np.ndarray]:
@@ -98,25 +84,25 @@ class L3DHPEMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep the per-sample scalars of each predicted sample."""
         for sample in data_samples:
-            gt = _array(_lookup(sample, 'gt_instances.keypoints_3d'))
+            gt = _array(lookup_field(sample, 'gt_instances.keypoints_3d'))
             visible = _array(
-                _lookup(sample, 'gt_instances.keypoints_3d_visible'))
-            referred = _lookup(sample, 'referred_index')
+                lookup_field(sample, 'gt_instances.keypoints_3d_visible'))
+            referred = lookup_field(sample, 'referred_index')
             if gt is None or visible is None or referred is None:
                 raise ValueError(
                     'L3DHPEMetric needs gt_instances.keypoints_3d, '
                     'gt_instances.keypoints_3d_visible and referred_index '
                     'in every data sample')
-            cat = _lookup(sample, 'category_name')
+            cat = lookup_field(sample, 'category_name')
             if cat is None:
-                raw = _lookup(sample, 'category')
+                raw = lookup_field(sample, 'category')
                 if raw is None:
                     raise ValueError('L3DHPEMetric needs category_name (or '
                                      'category) in every data sample')
                 cat = category_name(raw)
-            pred = _prediction(_lookup(sample, 'pred_instances.keypoints_3d'))
-            pred_mask = _array(_lookup(sample, 'pred_mask'))
-            gt_masks = _array(_lookup(sample, 'gt_instances.masks'))
+            pred = _prediction(lookup_field(sample, 'pred_instances.keypoints_3d'))
+            pred_mask = _array(lookup_field(sample, 'pred_mask'))
+            gt_masks = _array(lookup_field(sample, 'gt_instances.masks'))
             scalars = l3dhpe_sample(pred, gt, visible, int(referred),
                                     pred_mask, gt_masks)
             scalars['category'] = str(cat)

@@ -1,7 +1,6 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """Text-to-motion and motion-to-text retrieval (TMR protocol) of a
 motion-language model."""
-from functools import reduce
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -10,21 +9,8 @@ from mmengine.logging import MMLogger
 
 from mmlpose.evaluation.functional.retrieval import (TIES, TMR_KS,
                                                      retrieval_metrics)
+from mmlpose.evaluation.functional.sample_fields import lookup_field
 from mmlpose.registry import METRICS
-
-
-def _lookup(sample, path: str):
-    """``sample['a']['b']`` (dicts, as the test loop passes data samples) or
-    ``sample.a.b`` (data elements) for ``path='a.b'``; None if absent."""
-
-    def step(node, key):
-        if node is None:
-            return None
-        if isinstance(node, dict):
-            return node.get(key)
-        return getattr(node, key, None)
-
-    return reduce(step, path.split('.'), sample)
 
 
 def _embedding(value, path: str) -> np.ndarray:
@@ -138,13 +124,13 @@ class MotionTextRetrieval(BaseMetric):
             result = {}
             paths = dict(motion=self.motion_key, text=self.text_key)
             for name, path in paths.items():
-                value = _lookup(sample, path)
+                value = lookup_field(sample, path)
                 if value is None:
                     raise ValueError(f'MotionTextRetrieval needs {path} in '
                                      'every predicted sample (see its '
                                      'docstring for the contract)')
                 result[name] = _embedding(value, path)
-            sentence = _lookup(sample, self.text_field)
+            sentence = lookup_field(sample, self.text_field)
             if self.dedupe_texts and not isinstance(sentence, str):
                 raise ValueError(
                     f'dedupe_texts needs the sentence string at '

@@ -11,21 +11,15 @@ from typing import Tuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from mmlpose.structures.panoptic import keypoints_and_scores
+
 #: Cost of pairs that cannot be compared (no common joint).
 _NO_MATCH = 1e6
 
 
 def _check(keypoints: np.ndarray,
            scores: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    kp = np.asarray(keypoints, np.float64)
-    if kp.ndim != 4 or kp.shape[-1] != 2:
-        raise ValueError('keypoints must have shape (F, N, K, 2), got '
-                         f'{kp.shape}')
-    sc = np.asarray(scores, np.float64)
-    if sc.shape != kp.shape[:3]:
-        raise ValueError(f'scores must have shape {kp.shape[:3]}, got '
-                         f'{sc.shape}')
-    return kp, sc
+    return keypoints_and_scores(keypoints, scores, 'F, N', num_joints=None)
 
 
 def _pair_costs(ref_kp: np.ndarray, ref_sc: np.ndarray, kp: np.ndarray,

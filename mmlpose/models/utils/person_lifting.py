@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from mmlpose.registry import TASK_UTILS
-from mmlpose.structures.panoptic import (NUM_PANOPTIC_JOINTS,
-                                         camera_to_world_mm,
+from mmlpose.structures.panoptic import (camera_to_world_mm,
                                          h36m_to_panoptic15,
+                                         keypoints_and_scores,
                                          panoptic15_to_h36m, undistort_pixels)
 
 
@@ -122,12 +122,4 @@ def _solve_root(pose, targets, weights, f, c):
 
 def _check_people(keypoints_2d: np.ndarray,
                   scores: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    kp = np.asarray(keypoints_2d, np.float64)
-    if kp.ndim != 4 or kp.shape[2:] != (NUM_PANOPTIC_JOINTS, 2):
-        raise ValueError('keypoints_2d must have shape (N, T, 15, 2), got '
-                         f'{kp.shape}')
-    sc = np.asarray(scores, np.float64)
-    if sc.shape != kp.shape[:3]:
-        raise ValueError(f'scores must have shape {kp.shape[:3]}, got '
-                         f'{sc.shape}')
-    return kp, sc
+    return keypoints_and_scores(keypoints_2d, scores, 'N, T')
