@@ -67,7 +67,10 @@ def l3d_scenes_root(tmp_path_factory) -> str:
     base = tmp_path_factory.getbasetemp().parent
     out = base / 'l3d_scenes'
     root = out / 'Panoptic-L3D'
+    calib_dir = osp.join(SHARED_DATA, 'panoptic_body3d')
+    if not osp.isdir(calib_dir):
+        pytest.skip(f'Panoptic calibrations not found at {calib_dir}')
     with FileLock(str(base / 'l3d_scenes.lock')):
         if not (root / 'sentences_test.json').exists():
-            write_l3d_scenes(str(out), 4, seed=0)
+            write_l3d_scenes(str(out), 4, seed=0, calib_dir=calib_dir)
     return str(root) + '/'

@@ -241,10 +241,14 @@ CATEGORY_CODES = dict(appearance=0, behaviour=4, movement=5)
 
 
 def default_calib_dir() -> str:
-    """``$MMLPOSE_SHARED_DATA/panoptic_body3d`` (default root
-    ``/work/shared/data/mmpose_samples``)."""
-    root = os.environ.get('MMLPOSE_SHARED_DATA',
-                          '/work/shared/data/mmpose_samples')
+    """``$MMLPOSE_SHARED_DATA/panoptic_body3d``; without the variable, the
+    sample data beside the repository (``../shared/data/mmpose_samples``),
+    as the tests find it."""
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    root = os.environ.get(
+        'MMLPOSE_SHARED_DATA',
+        osp.join(osp.dirname(repo), 'shared', 'data', 'mmpose_samples'))
     return osp.join(root, 'panoptic_body3d')
 
 

@@ -195,3 +195,40 @@ def test_checkpoints_leave_out_the_frozen_text_encoder(segmenter):
                        segmenter.query_embedding.weight)
     keep = MODELS.build(dict(TINY, save_text_encoder=True))
     assert any(k.startswith('text_encoder.') for k in keep.state_dict())
+
+
+def test_the_sentence_decides_which_object_is_segmented():
+    """Two objects, both sides seen: trained on "the red one" / "the blue
+    one" with the image mirrored half the time, the mask follows the words,
+    not a position."""
+    torch.manual_seed(0)
+    model = MODELS.build(TINY)
+    model.train()
+    img, red = _rectangles()
+    blue = torch.zeros_like(red)
+    blue[8:28, 38:60] = True
+
+    def view(flip):
+        if flip:
+            return img.flip(-1), red.flip(-1), blue.flip(-1)
+        return img, red, blue
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-3)
+    for step in range(150):
+        x, r, b = view(step % 4 >= 2)
+        text, target = (['the red one'], r) if step % 2 == 0 else \
+            (['the blue one'], b)
+        loss = sum(model.loss(x[None, None], text, [target], [0]).values())
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    model.eval()
+    for flip in (False, True):
+        x, r, b = view(flip)
+        for text, want, other in ((['the red one'], r, b),
+                                  (['the blue one'], b, r)):
+            m = model.predict(x[None, None], text, [0])[0]['mask']
+            assert m[want].float().mean() > 0.8, (flip, text)
+            assert m[other].float().mean() < 0.1, (flip, text)
