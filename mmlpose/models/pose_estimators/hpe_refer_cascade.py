@@ -54,7 +54,7 @@ class HPEReferCascade(BaseModel):
         fusion (dict): ``SkeletonTextFusion`` config.
         lifter (dict | object): ``PersonLifter`` arguments (``model``,
             ``weights``; default: the toolbox's default lifter), or a built
-            lifter with ``lift_relative`` and ``__call__``.
+            lifter with ``lift_relative`` and ``place``.
         max_cost (float): Association threshold. Defaults to 0.5.
         min_score (float): Association joint score threshold. Defaults to
             0.3.
@@ -81,9 +81,11 @@ class HPEReferCascade(BaseModel):
             cfg = dict(lifter)
             cfg.setdefault('type', 'PersonLifter')
             lifter = TASK_UTILS.build(cfg)
-        if not (callable(lifter) and hasattr(lifter, 'lift_relative')):
+        if not all(
+                callable(getattr(lifter, name, None))
+                for name in ('lift_relative', 'place')):
             raise TypeError('lifter must be a PersonLifter config or an '
-                            'object with lift_relative() and __call__()')
+                            'object with lift_relative() and place()')
         self.lifter = lifter  # not a module: frozen, outside state dicts
         self.max_cost = float(max_cost)
         self.min_score = float(min_score)
@@ -151,6 +153,7 @@ class HPEReferCascade(BaseModel):
             for i in idx:
                 num = len(infos[i]['tracks'])
                 rel[i] = lifted[start:start + num]
+                infos[i]['relative'] = rel[i]
                 start += num
         feats, present, owner, start = [], [], [], 0
         cdim = self.fusion.colour_dim
@@ -242,10 +245,11 @@ class HPEReferCascade(BaseModel):
             probs = torch.softmax(lg.float(), 0).cpu().numpy()
             best = int(np.argmax(probs))
             cur = info['current_idx']
-            absolute = self.lifter(info['keypoints'][best:best + 1],
-                                   info['scores'][best:best + 1],
-                                   self._meta(sample,
-                                              'camera'), info['image_size'])
+            # the tracks were lifted for the fusion: only place the best
+            absolute = self.lifter.place(info['relative'][best:best + 1],
+                                         info['keypoints'][best:best + 1],
+                                         info['scores'][best:best + 1],
+                                         self._meta(sample, 'camera'))
             pred.keypoints_3d = np.asarray(absolute[:, cur],
                                            np.float32).reshape(1, 15, 3)
             pred.scores = probs[best:best + 1].astype(np.float32)

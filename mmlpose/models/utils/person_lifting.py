@@ -95,8 +95,30 @@ class PersonLifter:
         kp, sc = _check_people(keypoints_2d, scores)
         if kp.shape[0] == 0:
             return np.zeros(kp.shape[:3] + (3, ), np.float32)
+        return self.place(self.lift_relative(kp, sc, image_size), kp, sc,
+                          camera)
+
+    def place(self, relative: np.ndarray, keypoints_2d: np.ndarray,
+              scores: np.ndarray, camera: Dict[str, np.ndarray]) -> np.ndarray:
+        """Absolute 3D of already lifted people: each person's root
+        translation solved from its 2D (confident keypoints, undistorted),
+        then camera -> loader axes.
+
+        Args:
+            relative (np.ndarray): ``(N, T, 15, 3)`` root-relative metres,
+                camera axes (:meth:`lift_relative`).
+            keypoints_2d, scores, camera: As :meth:`__call__`.
+
+        Returns:
+            np.ndarray: ``(N, T, 15, 3)`` float32 mm, loader axes; NaN where
+            a person is absent.
+        """
+        kp, sc = _check_people(keypoints_2d, scores)
+        rel = np.asarray(relative, np.float64)
+        if rel.shape != kp.shape[:3] + (3, ):
+            raise ValueError(f'relative must have shape {kp.shape[:3] + (3, )}'
+                             f', got {rel.shape}')
         present = np.isfinite(kp).all(axis=(2, 3))
-        rel = self.lift_relative(kp, sc, image_size).astype(np.float64)
         ideal = undistort_pixels(kp, camera)
         f = torch.tensor([camera['fx'], camera['fy']], dtype=torch.float64)
         c = torch.tensor([camera['cx'], camera['cy']], dtype=torch.float64)

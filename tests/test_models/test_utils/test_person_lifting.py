@@ -83,3 +83,14 @@ def test_loader_axes_are_z_up():
     # has loader z = +1000 mm
     np.testing.assert_allclose(
         np.array([0., -100., 0.]) @ LOADER_AXES * 10., [0., 0., 1000.])
+
+
+def test_place_reuses_a_lifted_pose(lifter, walker):
+    uv = project_to_image(walker, CAM)[None]
+    scores = np.ones(uv.shape[:3])
+    rel = lifter.lift_relative(uv, scores, (1920, 1080))
+    np.testing.assert_array_equal(
+        lifter.place(rel, uv, scores, CAM),
+        lifter(uv, scores, CAM, (1920, 1080)))
+    with pytest.raises(ValueError, match='relative must have shape'):
+        lifter.place(rel[:, :3], uv, scores, CAM)
