@@ -53,6 +53,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=None,
         help='lifter checkpoint (default: the metafile\'s weights)')
     parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='load checkpoints that need types outside the safe allow-list '
+        '(full pickle: only for files you trust)')
+    parser.add_argument(
         '--out-dir', default='outputs/demo', help='output folder')
     parser.add_argument(
         '--device', default='cpu', help='torch device of the lifter')
@@ -204,6 +209,7 @@ def run(args: argparse.Namespace) -> dict:
         weights=checkpoint,
         device=args.device,
         show_progress=True,
+        unsafe_load=getattr(args, 'unsafe_load', False),
         adapt=adapt_option(args),
         referrer=referrer_option(args))
     kwargs = dict(
@@ -237,9 +243,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
     args = parse_args(argv)
+    from mmlpose.engine.checkpoint import CheckpointError
     try:
         return run(args)
-    except (ImportError, OSError, ValueError) as e:
+    except (ImportError, OSError, ValueError, CheckpointError) as e:
         message = ' '.join(str(e).split()) or type(e).__name__
         raise SystemExit(f'error: {message}') from None
     except KeyboardInterrupt:

@@ -54,6 +54,27 @@ def add_runtime_args(parser, cfg_example: str) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def add_unsafe_load_arg(parser) -> None:
+    """``--unsafe-load``: unpickle checkpoints without restriction."""
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='load checkpoints that need types outside the safe allow-list '
+        '(full pickle: only for files you trust, a crafted checkpoint runs '
+        'arbitrary code)')
+
+
+def build_runner(cfg):
+    """The config's runner: ``runner_type`` (``MMLPoseRunner`` from
+    default_runtime.py: safe, strict loading, atomic saves, bit-exact
+    resume), else mmengine's ``Runner``."""
+    if 'runner_type' in cfg:
+        from mmlpose.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)
+
+
 def enable_visualization(cfg, show_dir) -> None:
     """``--show-dir``: turn the visualization hook on, writing to it."""
     if show_dir:

@@ -4,11 +4,11 @@
 import argparse
 import os.path as osp
 
-from _common import (add_runtime_args, enable_visualization, load_config,
-                     set_work_dir, setup_local_rank)
-from mmengine.runner import Runner
+from _common import (add_runtime_args, add_unsafe_load_arg, build_runner,
+                     enable_visualization, load_config, set_work_dir,
+                     setup_local_rank)
 
-from mmlpose.engine import teardown_distributed
+from mmlpose.engine import CheckpointError, teardown_distributed
 from mmlpose.utils import register_all_modules
 
 
@@ -23,6 +23,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir',
         help='directory where visualized predictions are saved')
+    add_unsafe_load_arg(parser)
     add_runtime_args(parser, 'model.test_cfg.flip_test=False')
     args = parser.parse_args()
     setup_local_rank(args.local_rank)
@@ -37,6 +38,8 @@ def main():
     cfg = load_config(args.config, args.cfg_options, args.launcher)
     set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
+    if args.unsafe_load:
+        cfg.unsafe_load = True
     enable_visualization(cfg, args.show_dir)
     if args.out:
         if not args.out.endswith(('.pkl', '.pickle')):
@@ -48,10 +51,10 @@ def main():
                                                       evaluator]
         cfg.test_evaluator = evaluator + [dump_metric]
     try:
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         metrics = runner.test()
         is_main_process = runner.rank == 0
-    except FileNotFoundError as e:  # missing data root, annotation, ...
+    except (FileNotFoundError, CheckpointError) as e:  # data root, ckpt, ...
         raise SystemExit(f'error: {e}') from None
     finally:
         teardown_distributed()

@@ -2,11 +2,11 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
-from _common import (add_runtime_args, enable_visualization, load_config,
-                     set_work_dir, setup_local_rank)
-from mmengine.runner import Runner
+from _common import (add_runtime_args, add_unsafe_load_arg, build_runner,
+                     enable_visualization, load_config, set_work_dir,
+                     setup_local_rank)
 
-from mmlpose.engine import teardown_distributed
+from mmlpose.engine import CheckpointError, teardown_distributed
 from mmlpose.utils import register_all_modules
 
 
@@ -34,6 +34,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir',
         help='directory where visualized predictions of validation are saved')
+    add_unsafe_load_arg(parser)
     add_runtime_args(parser, 'train_cfg.max_epochs=2')
     args = parser.parse_args()
     setup_local_rank(args.local_rank)
@@ -61,6 +62,8 @@ def merge_args(cfg, args):
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.unsafe_load:
+        cfg.unsafe_load = True
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -77,9 +80,9 @@ def main():
     cfg = merge_args(load_config(args.config, args.cfg_options,
                                  args.launcher), args)
     try:
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         runner.train()
-    except FileNotFoundError as e:  # missing data root, annotation, ...
+    except (FileNotFoundError, CheckpointError) as e:  # data root, ckpt, ...
         raise SystemExit(f'error: {e}') from None
     finally:
         teardown_distributed()

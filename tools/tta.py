@@ -90,6 +90,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=int,
         default=None,
         help='only the first N frames of each video / sequence')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='load checkpoints that need types outside the safe allow-list '
+        '(full pickle: only for files you trust)')
     return parser.parse_args(argv)
 
 
@@ -413,6 +418,9 @@ def main(argv: Optional[List[str]] = None):
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
     args = parse_args(argv)
+    if args.unsafe_load:
+        from mmlpose.engine.checkpoint import enable_unsafe_loading
+        enable_unsafe_loading()
     try:
         return run(args)
     except (ImportError, OSError, ValueError, KeyError) as e:

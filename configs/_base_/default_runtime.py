@@ -32,3 +32,15 @@ backend_args = dict(backend='local')
 # train_cfg (loop and epochs) comes from a schedule or the config itself.
 val_cfg = dict()
 test_cfg = dict()
+
+# mmlpose's runner (mmlpose/engine/runner.py): checkpoints load safely
+# (torch weights_only with an allow-list; unsafe_load=True / --unsafe-load
+# for a trusted pickle) and strictly (load_strict=False to accept missing or
+# unexpected weights; load_from_new_keys / load_from_dropped_keys declare the
+# expected differences when fine-tuning from load_from), are saved
+# atomically with the random states, and --resume continues bit-exactly.
+runner_type = 'MMLPoseRunner'
+load_strict = True
+unsafe_load = False
+load_from_new_keys = []
+load_from_dropped_keys = []

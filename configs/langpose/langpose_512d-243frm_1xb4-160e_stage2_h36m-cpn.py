@@ -20,6 +20,11 @@ model = dict(
 
 load_from = 'work_dirs/langpose_512d-243frm_1xb32-40e_stage1_deepmimic/' \
     'epoch_40.pth'
+# load_from is strict (MMLPoseRunner): stage 1 trains on 27-frame windows,
+# so its temporal position embedding (1, 27, 512) does not fit the 243-frame
+# model and keeps stage 2's initialisation; any other difference is refused.
+load_from_new_keys = ['backbone.temporal_pos_embed']
+load_from_dropped_keys = []
 
 train_cfg = dict(by_epoch=True, max_epochs=160, val_interval=10)
 optim_wrapper = dict(

@@ -31,6 +31,10 @@ train_dataloader = dict(
 
 load_from = 'work_dirs/langpose_tiny-27frm_1xb32-40e_stage1_deepmimic/' \
     'epoch_40.pth'
+# load_from is strict (MMLPoseRunner): the same model as stage 1, so no
+# weight is expected to be new or left unused
+load_from_new_keys = []
+load_from_dropped_keys = []
 
 # fine-tuning: lr 5e-4 (half of stage 1's), x0.96 per epoch, 20 epochs
 train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=10)

@@ -17,8 +17,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
 from mmpose.apis import init_model
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
@@ -65,27 +63,35 @@ def dataset_meta_from_config(config: Config) -> dict:
     return parse_pose_metainfo(dict(metainfo))
 
 
-def _load_published(model: nn.Module, checkpoint: str) -> dict:
-    """Load a checkpoint into ``model``. Weights that
+def _load_published(model: nn.Module,
+                    checkpoint: str,
+                    strict: bool = True,
+                    unsafe_load: bool = False) -> dict:
+    """Load a checkpoint into ``model``, safely and strictly (see
+    :func:`mmlpose.engine.checkpoint.load_model_checkpoint`). Weights that
     ``tools/misc/publish_model.py --exclude`` left out (``meta['excluded']``
     prefixes: frozen pretrained parts the model loaded itself when built)
     keep the model's values instead of being reported missing."""
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    from mmlpose.engine.checkpoint import (extract_state_dict,
+                                           load_model_checkpoint, safe_load)
+    ckpt = safe_load(checkpoint, map_location='cpu', unsafe=unsafe_load)
+    if not isinstance(ckpt, dict):
+        extract_state_dict(ckpt, checkpoint)  # raises CheckpointError
     excluded = tuple(ckpt.get('meta', {}).get('excluded') or ())
-    if not excluded or 'state_dict' not in ckpt:
-        return load_checkpoint(model, checkpoint, map_location='cpu')
-    state_dict = dict(ckpt['state_dict'])
-    for key, value in model.state_dict().items():
-        if key.startswith(excluded):
-            state_dict.setdefault(key, value)
-    load_state_dict(model, state_dict, strict=False)
-    return ckpt
+    return load_model_checkpoint(
+        model,
+        ckpt,
+        strict=strict,
+        new_keys=excluded,
+        filename=checkpoint)
 
 
 def init_lifter(config: Union[str, Path, Config],
                 checkpoint: Optional[str] = None,
                 device: str = 'cpu',
-                cfg_options: Optional[dict] = None) -> nn.Module:
+                cfg_options: Optional[dict] = None,
+                unsafe_load: bool = False,
+                strict: Optional[bool] = None) -> nn.Module:
     """Build a lifter from a config and load a checkpoint, with
     :func:`mmpose.apis.init_model`.
 
@@ -101,6 +107,13 @@ def init_lifter(config: Union[str, Path, Config],
         checkpoint (str, optional): Checkpoint path. Random weights if None.
         device (str): Torch device. Defaults to ``'cpu'``.
         cfg_options (dict, optional): Overrides merged into the config.
+        unsafe_load (bool): Unpickle the checkpoint without restriction
+            (only for a file you trust). By default it is loaded with
+            ``torch.load(weights_only=True)`` and the allow-list of
+            :mod:`mmlpose.engine.checkpoint`.
+        strict (bool, optional): Refuse a checkpoint that leaves weights
+            missing or has unexpected ones. Defaults to the config's
+            ``load_strict`` (True when unset).
 
     Returns:
         nn.Module: The model in eval mode, with ``cfg`` (the merged config)
@@ -108,22 +121,30 @@ def init_lifter(config: Union[str, Path, Config],
 
     Raises:
         FileNotFoundError: A missing config or checkpoint file.
+        CheckpointError: An empty, truncated, corrupt or unsafe checkpoint,
+            or one that does not match the model.
     """
     config = _load_config(config)
     if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+        from mmlpose.engine.checkpoint import CheckpointNotFoundError
+        raise CheckpointNotFoundError(f'checkpoint not found: {checkpoint}')
     import mmlpose.models  # noqa: F401  (register modules)
-    with warnings.catch_warnings(record=True):
+    from mmlpose.engine.checkpoint import unsafe_loading
+    with warnings.catch_warnings(record=True), unsafe_loading(unsafe_load):
         # mmpose looks the train dataset up in its own registry only and
         # warns before falling back to COCO; the meta is set below
         # cfg_options={} also keeps init_model off model.backbone, which
         # diffusion lifters do not have
         model = init_model(
             config, None, device=device, cfg_options=cfg_options or {})
+    if strict is None:
+        strict = bool(model.cfg.get('load_strict', True))
     dataset_meta = None
     if checkpoint is not None:
-        ckpt = _load_published(model, checkpoint)
-        dataset_meta = ckpt.get('meta', {}).get('dataset_meta')
+        ckpt = _load_published(
+            model, checkpoint, strict=strict, unsafe_load=unsafe_load)
+        dataset_meta = ckpt.get('meta', {}).get('dataset_meta') \
+            if isinstance(ckpt.get('meta'), dict) else None
     model.dataset_meta = dataset_meta or dataset_meta_from_config(model.cfg)
     return model.to(device).eval()
 

@@ -3,7 +3,6 @@
 import datetime
 import warnings
 
-import torch
 from mmengine import DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -43,21 +42,24 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
 
 def load_from_local(filename: str, map_location=None):
-    """Load a local checkpoint written by mmengine's ``Runner``.
+    """Load a local checkpoint safely (mmengine's local ``CheckpointLoader``
+    scheme once :func:`patch_checkpoint_loading` ran).
 
-    torch >= 2.6 defaults to ``weights_only=True``, which refuses the message
-    hub and numpy objects that mmengine stores in its checkpoints, so
-    ``load_checkpoint`` and ``--resume`` would fail. Only load checkpoints
-    from sources you trust.
+    ``torch.load(weights_only=True)`` with the allow-list of
+    :mod:`mmlpose.engine.checkpoint` (mmengine's message hub, numpy arrays,
+    scalars and dtypes); a file needing any other type is refused with a
+    :class:`~mmlpose.engine.checkpoint.CheckpointError` naming it. Inside
+    ``mmlpose.engine.checkpoint.unsafe_loading()`` (``--unsafe-load``,
+    ``unsafe_load=True``) a trusted file is unpickled without restriction.
     """
-    import os.path as osp
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file not found: {filename}')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    # imported here: ``import mmlpose`` stays light
+    from mmlpose.engine.checkpoint import load_from_local as _load
+    return _load(filename, map_location=map_location)
 
 
 def patch_checkpoint_loading() -> None:
-    """Make mmengine's local checkpoint loader work with torch >= 2.6."""
+    """Make mmengine's local checkpoint loader safe (and work with
+    torch >= 2.6, whose ``weights_only=True`` default refuses the message
+    hub and numpy objects of mmengine's checkpoints)."""
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local, force=True)

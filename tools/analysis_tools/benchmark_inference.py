@@ -45,11 +45,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-render', action='store_true',
                         help='skip drawing and writing the video')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='load checkpoints that need types outside the safe allow-list '
+        '(full pickle: only for files you trust)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    if args.unsafe_load:
+        from mmlpose.engine.checkpoint import enable_unsafe_loading
+        enable_unsafe_loading()
     import cv2
     import torch
     torch.set_num_threads(args.threads)

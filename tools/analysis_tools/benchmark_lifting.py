@@ -77,6 +77,11 @@ def parse_args(argv=None):
         help='other lifter configs to time beside this one through '
         'lift_sequence (each one\'s own window and test settings)')
     parser.add_argument('--single', default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='load checkpoints that need types outside the safe allow-list '
+        '(full pickle: only for files you trust)')
     return parser.parse_args(argv)
 
 
@@ -356,6 +361,9 @@ def run_single(args) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.unsafe_load:
+        from mmlpose.engine.checkpoint import enable_unsafe_loading
+        enable_unsafe_loading()
     if args.single:
         return run_single(args)
     if args.check_outputs:

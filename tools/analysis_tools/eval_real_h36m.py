@@ -63,6 +63,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--details',
         action='store_true',
         help='also print per-joint errors and offsets and bone lengths')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='load checkpoints that need types outside the safe allow-list '
+        '(full pickle: only for files you trust)')
     return parser.parse_args(argv)
 
 
@@ -243,6 +248,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     """Evaluate, print the table, write ``--out``; expected failures end
     with ``SystemExit('error: ...')``."""
     args = parse_args(argv)
+    if args.unsafe_load:
+        from mmlpose.engine.checkpoint import enable_unsafe_loading
+        enable_unsafe_loading()
     import cv2
     import torch
     torch.set_num_threads(args.threads)

@@ -26,7 +26,8 @@ import torch
 def publish(src: str,
             dst: str,
             exclude: Sequence[str] = (),
-            half: bool = False) -> str:
+            half: bool = False,
+            unsafe: bool = False) -> str:
     """Write the stripped checkpoint to ``dst``; return its sha256 prefix.
 
     Args:
@@ -34,10 +35,19 @@ def publish(src: str,
         dst (str): Output path.
         exclude (Sequence[str]): State-dict key prefixes to drop.
         half (bool): Store floating tensors in float16.
+        unsafe (bool): Unpickle ``src`` without restriction (a file you
+            trust); by default it is read with ``weights_only=True`` and
+            mmlpose's allow-list.
     """
     if not osp.isfile(src):
         raise SystemExit(f'error: checkpoint not found: {src}')
-    ckpt = torch.load(src, map_location='cpu', weights_only=False)
+    from mmlpose.engine.checkpoint import CheckpointError, safe_load
+    try:
+        ckpt = safe_load(src, map_location='cpu', unsafe=unsafe)
+    except CheckpointError as e:
+        raise SystemExit(f'error: {e}') from None
+    if not isinstance(ckpt, dict):
+        raise SystemExit(f'error: {src} is not a checkpoint dict')
     if 'state_dict' not in ckpt:
         raise SystemExit(f'error: {src} has no "state_dict"')
     meta = dict(ckpt.get('meta', {}))
@@ -59,7 +69,8 @@ def publish(src: str,
             mmengine_version=meta.get('mmengine_version'),
             source=osp.basename(src),
             excluded=list(exclude)))
-    torch.save(slim, dst)
+    from mmlpose.engine.checkpoint import atomic_save
+    atomic_save(slim, dst)
     with open(dst, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()[:8]
 
@@ -77,8 +88,14 @@ def main(argv=None):
         'pretrained parts the model loads itself)')
     parser.add_argument(
         '--half', action='store_true', help='store weights in float16')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle the source without restriction (only a file you '
+        'trust)')
     args = parser.parse_args(argv)
-    digest = publish(args.src, args.dst, args.exclude, args.half)
+    digest = publish(
+        args.src, args.dst, args.exclude, args.half, unsafe=args.unsafe_load)
     size = osp.getsize(args.dst) / 2**20
     print(f'wrote {args.dst} ({size:.2f} MiB, sha256 {digest})')
 

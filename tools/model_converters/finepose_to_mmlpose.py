@@ -11,15 +11,16 @@ over) and the result loads with ``strict=True``::
         checkpoint/model_h36m/best_epoch_20_10.bin finepose_h36m.pth \
         --config configs/finepose/finepose_512d-243frm_1xb4-100e_h36m-cpn.py
 
-Public checkpoints are pickles (they store RNG states): convert only files
-you trust.
+Public checkpoints are pickles (they store RNG states): they are read with
+``torch.load(weights_only=True)`` and mmlpose's allow-list of checkpoint
+types (numpy arrays and scalars included); a file needing any other type is
+refused with the type's name. ``--unsafe-load`` unpickles a file you trust
+without restriction.
 """
 import argparse
 import os.path as osp
 import sys
 from typing import Optional
-
-import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -48,11 +49,16 @@ def build_model(config: str):
 def convert(src: str,
             dst: str,
             config: Optional[str] = None,
-            prefix: str = DENOISER_PREFIX) -> str:
+            prefix: str = DENOISER_PREFIX,
+            unsafe: bool = False) -> str:
     """Convert ``src`` to ``dst``; return the conversion summary."""
     if not osp.isfile(src):
         raise SystemExit(f'error: checkpoint not found: {src}')
-    checkpoint = load_public_checkpoint(src)
+    from mmlpose.engine.checkpoint import CheckpointError
+    try:
+        checkpoint = load_public_checkpoint(src, unsafe=unsafe)
+    except CheckpointError as e:
+        raise SystemExit(f'error: {e}') from None
     model = build_model(config) if config else None
     target = model.state_dict() if model is not None else None
     state, report = convert_finepose_state_dict(
@@ -66,7 +72,8 @@ def convert(src: str,
         config=osp.basename(config) if config else None)
     if isinstance(checkpoint, dict) and 'epoch' in checkpoint:
         meta['epoch'] = checkpoint['epoch']
-    torch.save(dict(state_dict=state, meta=meta), dst)
+    from mmlpose.engine.checkpoint import atomic_save
+    atomic_save(dict(state_dict=state, meta=meta), dst)
     return report.summary()
 
 
@@ -80,9 +87,15 @@ def main(argv=None):
         '--prefix',
         default=DENOISER_PREFIX,
         help='prefix of the denoiser in the model (default: %(default)s)')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle the source without restriction (only a file you '
+        'trust)')
     args = parser.parse_args(argv)
     try:
-        summary = convert(args.src, args.dst, args.config, args.prefix)
+        summary = convert(args.src, args.dst, args.config, args.prefix,
+                          unsafe=args.unsafe_load)
     except KeyError as err:
         raise SystemExit(f'error: {err.args[0]}')
     print(summary)

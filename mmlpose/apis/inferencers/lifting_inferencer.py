@@ -272,6 +272,12 @@ class LiftingInferencer(BaseMMPoseInferencer):
             settings merged over it, e.g. ``dict(epochs=1)``.
         scope (str): Registry scope. Defaults to ``'mmlpose'``.
         show_progress (bool): Show a progress bar per stage.
+        unsafe_load (bool): Unpickle the checkpoints (lifter, referrer,
+            adaptation) without restriction: only for files you trust. By
+            default they load with ``torch.load(weights_only=True)`` and the
+            allow-list of :mod:`mmlpose.engine.checkpoint`, and a checkpoint
+            that does not match its model is refused (the config's
+            ``load_strict=False`` accepts it with a warning).
 
     Example:
         >>> from mmlpose.apis import MMLPoseInferencer
@@ -296,7 +302,8 @@ class LiftingInferencer(BaseMMPoseInferencer):
                  batch_size: int = 16,
                  adapt: Union[bool, ConfigType] = False,
                  scope: str = 'mmlpose',
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 unsafe_load: bool = False) -> None:
         from mmlpose.utils import register_all_modules
         register_all_modules(init_default_scope=False)
         start = time.perf_counter()
@@ -305,6 +312,7 @@ class LiftingInferencer(BaseMMPoseInferencer):
             device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.scope = scope
         self.cfg = cfg
+        self.unsafe_load = bool(unsafe_load)
         self.model = self._init_model(cfg, weights, device)
         self.pipeline = None  # the lifter's codec normalises, see lift_*
         self.collate_fn = None
@@ -317,7 +325,9 @@ class LiftingInferencer(BaseMMPoseInferencer):
         self._referrer = None
         self.num_referral_frames = int(num_referral_frames)
         self.batch_size = int(batch_size)
-        self.adapter = build_adapter(cfg, adapt)
+        from mmlpose.engine.checkpoint import unsafe_loading
+        with unsafe_loading(self.unsafe_load):
+            self.adapter = build_adapter(cfg, adapt)
         self.load_seconds = time.perf_counter() - start
 
     def _init_model(self, cfg: ConfigType, weights: Optional[str],
@@ -329,13 +339,16 @@ class LiftingInferencer(BaseMMPoseInferencer):
                 'no weights given: the lifter has random weights',
                 logger='current',
                 level=logging.WARNING)
-        return init_lifter(cfg, weights, device=device)
+        return init_lifter(
+            cfg, weights, device=device, unsafe_load=self.unsafe_load)
 
     @property
     def referrer(self):
         """The referrer, built on first use (it may load a text encoder)."""
         if self._referrer is None:
-            self._referrer = MODELS.build(self._referrer_cfg)
+            from mmlpose.engine.checkpoint import unsafe_loading
+            with unsafe_loading(self.unsafe_load):
+                self._referrer = MODELS.build(self._referrer_cfg)
         return self._referrer
 
     # ------------------------------------------------------------------

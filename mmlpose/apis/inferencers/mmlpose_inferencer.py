@@ -23,7 +23,8 @@ class MMLPoseInferencer:
         device (str, optional): Torch device.
         **kwargs: Passed to the inferencer (``pose2d``, ``referrer``,
             ``visualizer``, ``adapt`` (test-time adaptation, True or a dict
-            of ``tta_cfg`` settings), ``show_progress``, ...).
+            of ``tta_cfg`` settings), ``show_progress``, ``unsafe_load``
+            (unpickle trusted checkpoints without restriction), ...).
 
     Example:
         >>> inferencer = MMLPoseInferencer('mixste-tiny-deepmimic')

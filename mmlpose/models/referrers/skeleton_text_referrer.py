@@ -344,12 +344,21 @@ class LearnedSkeletonReferrer(BaseReferrer):
                              'HPEReferCascade config')
         self.fusion = MODELS.build(fusion_cfg)
         if checkpoint is not None:
-            from mmengine.runner import load_checkpoint
-            load_checkpoint(
-                self.fusion,
-                checkpoint,
-                map_location='cpu',
-                revise_keys=[(r'^fusion\.', '')])
+            # safe and strict on the fusion weights (the cascade's other
+            # parts, when in the checkpoint, are not used here)
+            import re
+
+            from mmlpose.engine.checkpoint import (extract_state_dict,
+                                                   load_model_checkpoint,
+                                                   safe_load)
+            state = extract_state_dict(safe_load(checkpoint), checkpoint)
+            fusion = re.compile(r'^(module\.)?fusion\.')
+            if any(fusion.match(k) for k in state):
+                state = {
+                    fusion.sub('', k): v
+                    for k, v in state.items() if fusion.match(k)
+                }
+            load_model_checkpoint(self.fusion, state, filename=checkpoint)
         self.fusion.to(device).eval()
         self.window = int(window)
         self.with_hsv = self.fusion.colour_dim == 12

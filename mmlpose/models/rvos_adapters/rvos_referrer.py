@@ -121,8 +121,11 @@ class RVOSReferrer(BaseReferrer):
             register_all_modules(init_default_scope=False)
             self.model = MODELS.build(model_cfg)
             if checkpoint is not None:
-                from mmengine.runner import load_checkpoint
-                load_checkpoint(self.model, checkpoint, map_location='cpu')
+                # safe and strict; the cascade's lifter (not built here)
+                # may be in the checkpoint
+                from mmlpose.engine.checkpoint import load_model_checkpoint
+                load_model_checkpoint(
+                    self.model, checkpoint, dropped_keys=['lifter.'])
             cfg_size = _config_input_size(cfg)
         if not hasattr(self.model, 'segmenter'):
             raise TypeError(f'{type(self.model).__name__} has no segmenter')

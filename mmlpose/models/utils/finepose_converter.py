@@ -206,9 +206,24 @@ def convert_finepose_state_dict(
     return out, report
 
 
-def load_public_checkpoint(path: str) -> Mapping:
-    """``torch.load`` a public checkpoint on the CPU."""
-    return torch.load(path, map_location='cpu', weights_only=False)
+def load_public_checkpoint(path: str, unsafe: bool = False) -> Mapping:
+    """Load a public checkpoint on the CPU through the safe path
+    (:func:`mmlpose.engine.checkpoint.safe_load`: ``weights_only=True`` and
+    the allow-list, which covers the authors' files: ``model_pos``, the
+    optimizer and the numpy ``RandomState`` state of their generator).
+
+    Args:
+        path (str): The ``.bin`` / ``.pth`` file.
+        unsafe (bool): Unpickle without restriction (only for a file you
+            trust). Defaults to False.
+
+    Raises:
+        CheckpointError: A missing, empty, corrupt file, or one needing a
+            type outside the allow-list (the message names it and
+            ``--unsafe-load``).
+    """
+    from mmlpose.engine.checkpoint import safe_load
+    return safe_load(path, map_location='cpu', unsafe=unsafe)
 
 
 def merge_into(model_state: Mapping[str, Tensor],
