@@ -22,7 +22,8 @@ model = dict(
         num_queries=5,
         num_encoder_layers=3,
         num_decoder_layers=3,
-        feedforward_channels=1024))
+        feedforward_channels=1024,
+        text_pixel_loss=None))  # ReferFormer has no text-pixel loss
 
 train_pipeline = [
     dict(type='LoadL3DFrames', window=True),

@@ -169,6 +169,17 @@ class ReferFormerSegmenter(BaseModule):
             losses (focal 2, L1 5, GIoU 2, mask focal 2, dice 5, as
             ReferFormer).
         aux_loss (bool): Losses on every decoder layer, not only the last.
+        text_pixel_loss (dict, optional): An auxiliary text-to-pixel
+            alignment loss (CRIS style; not in ReferFormer): the stride-8
+            mask features and the sentence are projected to D channels and
+            their scaled dot product, per pixel, is trained with this mmdet
+            loss on ``(B, h * w)`` logits (for example ``dict(
+            type='mmdet.DiceLoss', use_sigmoid=True, naive_dice=True,
+            eps=1.0, loss_weight=2.0)``) to be the referred
+            object's current-frame mask. Dense text-conditioned
+            supervision that speeds up learning which object a sentence
+            names when the backbone starts from random weights; used in
+            training only. Default None (off).
         save_text_encoder (bool): Keep the frozen text encoder's weights in
             ``state_dict`` (checkpoints). Defaults to False: they are left
             out (the encoder is rebuilt from its own weights) and filled in
@@ -245,6 +256,7 @@ class ReferFormerSegmenter(BaseModule):
                      eps=1.0,
                      loss_weight=5.0),
                  aux_loss: bool = True,
+                 text_pixel_loss: Optional[dict] = None,
                  save_text_encoder: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -364,6 +376,12 @@ class ReferFormerSegmenter(BaseModule):
         self.loss_iou = MODELS.build(loss_iou)
         self.loss_mask = MODELS.build(loss_mask)
         self.loss_dice = MODELS.build(loss_dice)
+        if text_pixel_loss is not None:
+            self.pixel_proj = nn.Conv2d(embed_dims, embed_dims, 1)
+            self.sentence_proj = nn.Linear(embed_dims, embed_dims)
+            self.loss_text_pixel = MODELS.build(text_pixel_loss)
+        else:
+            self.loss_text_pixel = None
         self._init_heads()
         self._register_state_dict_hook(_drop_text_encoder)
         self._register_load_state_dict_pre_hook(
@@ -529,10 +547,17 @@ class ReferFormerSegmenter(BaseModule):
             for lyr in layers
         ])
         Q = self.num_queries
-        return dict(
+        out = dict(
             cls_logits=cls_logits.view(-1, B, Fr, Q),
             boxes=boxes.view(-1, B, Fr, Q, 4),
             mask_logits=masks.view(-1, B, Fr, Q, h0, w0))
+        if self.loss_text_pixel is not None and self.training:
+            pix = self.pixel_proj(fpn)  # (N, D, h0, w0)
+            txt = self.sentence_proj(sentence)  # (N, D)
+            logits = torch.einsum('ndhw,nd->nhw', pix, txt) / math.sqrt(
+                self.embed_dims)
+            out['pixel_logits'] = logits.view(B, Fr, h0, w0)
+        return out
 
     def _dynamic_masks(self, hidden: Tensor, boxes: Tensor,
                        mask_feat: Tensor) -> Tensor:
@@ -608,7 +633,26 @@ class ReferFormerSegmenter(BaseModule):
                 targets, (H, W))
             prefix = '' if lyr == num_layers - 1 else f'd{lyr}.'
             losses.update({prefix + k: v for k, v in layer_losses.items()})
+        if 'pixel_logits' in out:
+            losses['loss_text_pixel'] = self._text_pixel_loss(
+                out['pixel_logits'], targets)
         return losses
+
+    def _text_pixel_loss(self, pixel_logits: Tensor,
+                         targets: List[dict]) -> Tensor:
+        """Auxiliary loss of ``(B, F, h, w)`` text-pixel logits against
+        the referred object's current-frame masks (all-background where
+        the object is absent)."""
+        h, w = pixel_logits.shape[-2:]
+        preds, labels = [], []
+        for b, tgt in enumerate(targets):
+            gt = F.adaptive_avg_pool2d(tgt['mask'][None, None].float(),
+                                       (h, w))[0, 0] >= 0.5
+            preds.append(pixel_logits[b, tgt['cur']].reshape(-1))
+            labels.append(gt.reshape(-1))
+        return self.loss_text_pixel(
+            torch.stack(preds),
+            torch.stack(labels).float())
 
     def _targets(self, gt_masks, current_idx, present, B, Fr, H, W,
                  device) -> List[dict]:
