@@ -92,7 +92,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='who picks the person the sentence describes: descriptor '
         '(measured descriptions and MiniLM, no training; default), '
         'motion-language (a LangPose model), hpe-refer (the learned '
-        '3DHPE+Refer fusion) or rvos (the ReferFormer-style RVOS adapter); '
+        '3DHPE+Refer fusion), rvos (the ReferFormer-style RVOS adapter) or '
+        'cpp (a stage-2 CPP, the L3DHPE model); '
         'all but descriptor need --referrer-config and '
         '--referrer-checkpoint')
     parser.add_argument(
@@ -110,6 +111,7 @@ REFERRERS = {
     'motion-language': 'MotionLanguageReferrer',
     'hpe-refer': 'LearnedSkeletonReferrer',
     'rvos': 'RVOSReferrer',
+    'cpp': 'CPPReferrer',
 }
 
 

@@ -224,6 +224,7 @@ def test_referrer_option(demo, tmp_path):
     ckpt.write_bytes(b'0')
     for name, registered in (('hpe-refer', 'LearnedSkeletonReferrer'),
                              ('rvos', 'RVOSReferrer'),
+                             ('cpp', 'CPPReferrer'),
                              ('motion-language', 'MotionLanguageReferrer')):
         args = demo.parse_args([
             '--referrer', name, '--referrer-config',

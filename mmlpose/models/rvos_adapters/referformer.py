@@ -16,117 +16,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
+# shared with CPP (mmlpose.models.pose_estimators.cpp); importable from here
+from mmlpose.models.utils.query_parts import (  # noqa: F401
+    MLP, TextCrossAttention, _drop_text_encoder, _fill_text_encoder,
+    _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, dynamic_mask_logits,
+    dynamic_mask_shapes, hungarian_match, init_detr_heads, memory_fpn,
+    mask_to_box, resize_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
-
-
-def _mmdet_parts():
-    """Import mmdet's transformer pieces (registers mmdet's modules)."""
-    try:
-        import mmdet.models  # noqa: F401
-        from mmdet.models.layers import (DeformableDetrTransformerDecoder,
-                                         DeformableDetrTransformerEncoder,
-                                         SinePositionalEncoding)
-        from mmdet.models.layers.transformer import inverse_sigmoid
-    except ImportError as e:
-        raise ImportError('ReferFormerSegmenter needs mmdet 3.x and mmcv '
-                          f'with ops: {e}') from e
-    return (DeformableDetrTransformerEncoder, DeformableDetrTransformerDecoder,
-            SinePositionalEncoding, inverse_sigmoid)
-
-
-def box_cxcywh_to_xyxy(boxes: Tensor) -> Tensor:
-    """``(..., 4)`` (cx, cy, w, h) -> (x1, y1, x2, y2)."""
-    cx, cy, w, h = boxes.unbind(-1)
-    return torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1)
-
-
-def box_xyxy_to_cxcywh(boxes: Tensor) -> Tensor:
-    """``(..., 4)`` (x1, y1, x2, y2) -> (cx, cy, w, h)."""
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    return torch.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], -1)
-
-
-def mask_to_box(mask: Tensor) -> Tensor:
-    """``(H, W)`` bool mask -> ``(4,)`` pixel box ``(x1, y1, x2, y2)`` that
-    covers its pixels (x2, y2 exclusive); zeros for an empty mask."""
-    ys, xs = torch.nonzero(mask, as_tuple=True)
-    if len(xs) == 0:
-        return mask.new_zeros(4, dtype=torch.float32)
-    return torch.stack([xs.min(),
-                        ys.min(),
-                        xs.max() + 1,
-                        ys.max() + 1]).float()
-
-
-def _drop_text_encoder(module: 'ReferFormerSegmenter', state_dict: dict,
-                       prefix: str, local_metadata: dict) -> None:
-    """State-dict hook: leave the frozen text encoder out."""
-    if module.save_text_encoder:
-        return
-    for key in [
-            k for k in state_dict if k.startswith(prefix + 'text_encoder.')
-    ]:
-        del state_dict[key]
-
-
-def _fill_text_encoder(module: 'ReferFormerSegmenter', state_dict: dict,
-                       prefix: str, *args) -> None:
-    """Load pre-hook: text encoder weights missing from the state dict are
-    those of the built encoder (so strict loading works)."""
-    own = module.text_encoder.state_dict()
-    for key, value in own.items():
-        full = prefix + 'text_encoder.' + key
-        if full not in state_dict:
-            state_dict[full] = value
-
-
-class MLP(nn.Module):
-    """``num_layers`` linear layers with ReLU between them."""
-
-    def __init__(self, in_dims: int, hidden_dims: int, out_dims: int,
-                 num_layers: int) -> None:
-        super().__init__()
-        dims = [in_dims] + [hidden_dims] * (num_layers - 1) + [out_dims]
-        self.layers = nn.ModuleList(
-            nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
-
-    def forward(self, x: Tensor) -> Tensor:
-        for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i < len(self.layers) - 1:
-                x = F.relu(x)
-        return x
-
-
-class TextCrossAttention(nn.Module):
-    """Visual tokens attend to the text tokens (multi-head cross attention,
-    residual, LayerNorm).
-
-    Args:
-        embed_dims (int): Width D.
-        num_heads (int): Attention heads.
-        dropout (float): Dropout on the attention output.
-    """
-
-    def __init__(self, embed_dims: int, num_heads: int,
-                 dropout: float) -> None:
-        super().__init__()
-        self.attn = nn.MultiheadAttention(
-            embed_dims, num_heads, dropout=dropout, batch_first=True)
-        self.drop = nn.Dropout(dropout)
-        self.norm = nn.LayerNorm(embed_dims)
-
-    def forward(self, visual: Tensor, visual_pos: Tensor, text: Tensor,
-                text_mask: Tensor) -> Tensor:
-        """``(N, S, D)`` visual tokens (+ ``(N, S, D)`` positions) attend to
-        ``(N, L, D)`` text tokens, ``(N, L)`` bool True at real tokens;
-        returns ``(N, S, D)``."""
-        out, _ = self.attn(
-            visual + visual_pos, text, text, key_padding_mask=~text_mask)
-        return self.norm(visual + self.drop(out))
 
 
 @MODELS.register_module()
@@ -530,15 +428,7 @@ class ReferFormerSegmenter(BaseModule):
 
         # mask features at stride 8: sum of the first three encoder levels
         h0, w0 = shapes[0]
-        levels = memory.split([h * w for h, w in shapes], dim=1)
-        fpn = None
-        for lvl in (2, 1, 0):
-            h, w = shapes[lvl]
-            x = levels[lvl].transpose(1, 2).reshape(N, self.embed_dims, h, w)
-            if fpn is not None:
-                x = x + F.interpolate(
-                    fpn, size=(h, w), mode='bilinear', align_corners=False)
-            fpn = x
+        fpn = memory_fpn(memory, shapes, self.embed_dims, 3)
         mask_feat = self.mask_branch(fpn)  # (N, Cm, h0, w0)
         layers = range(hidden.shape[0]) if (self.aux_loss and self.training) \
             else [hidden.shape[0] - 1]
@@ -564,29 +454,8 @@ class ReferFormerSegmenter(BaseModule):
         """``(N, Q, h, w)`` mask logits: each query's controller output is
         the weights of 1x1 convs on ``(N, Cm, h, w)`` mask features
         concatenated with the pixel offsets from the query's box centre."""
-        N, Q = hidden.shape[:2]
-        h, w = mask_feat.shape[-2:]
-        ys = (torch.arange(h, device=hidden.device, dtype=hidden.dtype) +
-              0.5) / h
-        xs = (torch.arange(w, device=hidden.device, dtype=hidden.dtype) +
-              0.5) / w
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), 0)
-        rel = boxes[..., :2, None, None] - grid  # (N, Q, 2, h, w)
-        x = torch.cat(
-            [rel, mask_feat.unsqueeze(1).expand(-1, Q, -1, -1, -1)], 2)
-        params = self.controller(hidden)  # (N, Q, P)
-        start = 0
-        for i, (cin, cout) in enumerate(self.dynamic_shapes):
-            weight = params[...,
-                            start:start + cin * cout].reshape(N, Q, cout, cin)
-            start += cin * cout
-            bias = params[..., start:start + cout]
-            start += cout
-            x = torch.einsum('nqoc,nqchw->nqohw', weight, x) + \
-                bias[..., None, None]
-            if i < len(self.dynamic_shapes) - 1:
-                x = F.relu(x)
-        return x.squeeze(2)
+        return dynamic_mask_logits(
+            self.controller(hidden), self.dynamic_shapes, boxes, mask_feat)
 
     # ------------------------------------------------------------------
     # training
@@ -783,24 +652,8 @@ class ReferFormerSegmenter(BaseModule):
         Returns:
             int: The matched query.
         """
-        H, W = input_size
-        scale = boxes.new_tensor([W, H, W, H])
-        pred = InstanceData(
-            scores=cls_logits.reshape(-1, 1).float(),
-            bboxes=box_cxcywh_to_xyxy(boxes.float()) * scale)
-        gt = InstanceData(
-            labels=torch.zeros(1, dtype=torch.long, device=boxes.device),
-            bboxes=gt_box.reshape(1, 4).float())
-        if mask_logits is not None:
-            pred.masks = self._resize_pred(mask_logits.float(),
-                                           tuple(gt_mask.shape))
-            gt.masks = gt_mask[None]
-        else:
-            pred.masks = boxes.new_zeros((len(boxes), ) + tuple(gt_mask.shape))
-            gt.masks = gt_mask[None]
-        result = self.assigner.assign(
-            pred, gt, img_meta=dict(img_shape=(H, W)))
-        return int(torch.nonzero(result.gt_inds > 0)[0, 0])
+        return hungarian_match(self.assigner, cls_logits, boxes, mask_logits,
+                               gt_box, gt_mask, input_size)
 
     # ------------------------------------------------------------------
     # inference

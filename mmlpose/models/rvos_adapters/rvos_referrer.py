@@ -101,42 +101,55 @@ class RVOSReferrer(BaseReferrer):
         super().__init__(threshold)
         if num_frames < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
-        mean, std, bgr_to_rgb = IMAGENET_MEAN, IMAGENET_STD, True
+        self.mean_std = (IMAGENET_MEAN, IMAGENET_STD, True)
         cfg_size = None
         if isinstance(model, nn.Module):
             self.model = model
         else:
             cfg = Config.fromfile(model) if isinstance(model, str) else model
             if not isinstance(cfg, Config) or 'model' not in cfg:
-                raise TypeError('model must be an RVOSCascade config (path '
-                                'or Config with `model`) or a built model')
-            model_cfg = copy.deepcopy(cfg.model)
-            pre = model_cfg.get('data_preprocessor') or {}
-            mean = pre.get('mean', mean)
-            std = pre.get('std', std)
-            bgr_to_rgb = pre.get('bgr_to_rgb', bgr_to_rgb)
-            model_cfg['lifter'] = None
-            model_cfg['data_preprocessor'] = dict(type='BaseDataPreprocessor')
+                raise TypeError(f'model must be a {self.config_kind} config '
+                                '(path or Config with `model`) or a built '
+                                'model')
             from mmlpose.utils import register_all_modules
             register_all_modules(init_default_scope=False)
-            self.model = MODELS.build(model_cfg)
-            if checkpoint is not None:
-                # safe and strict; the cascade's lifter (not built here)
-                # may be in the checkpoint
-                from mmlpose.engine.checkpoint import load_model_checkpoint
-                load_model_checkpoint(
-                    self.model, checkpoint, dropped_keys=['lifter.'])
+            self.model = self.build_model(cfg, checkpoint)
             cfg_size = _config_input_size(cfg)
-        if not hasattr(self.model, 'segmenter'):
-            raise TypeError(f'{type(self.model).__name__} has no segmenter')
+        self.check_model(self.model)
         self.model.to(device).eval()
         self.device = device
         self.input_size = tuple(input_size or cfg_size or (960, 512))
         self.num_frames = int(num_frames)
         self.min_keypoint_score = float(min_keypoint_score)
+        mean, std, bgr_to_rgb = self.mean_std
         self.mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
         self.bgr_to_rgb = bool(bgr_to_rgb)
+
+    #: What ``model`` must be a config of (for the error message).
+    config_kind = 'RVOSCascade'
+
+    def build_model(self, cfg: Config, checkpoint: Optional[str]) -> nn.Module:
+        """The cascade of ``cfg`` without its lifter, with ``checkpoint``'s
+        weights (safe, strict; the lifter's keys are dropped); sets
+        :attr:`mean_std` from the config's data preprocessor."""
+        model_cfg = copy.deepcopy(cfg.model)
+        pre = model_cfg.get('data_preprocessor') or {}
+        mean, std, bgr_to_rgb = self.mean_std
+        self.mean_std = (pre.get('mean', mean), pre.get('std', std),
+                         pre.get('bgr_to_rgb', bgr_to_rgb))
+        model_cfg['lifter'] = None
+        model_cfg['data_preprocessor'] = dict(type='BaseDataPreprocessor')
+        model = MODELS.build(model_cfg)
+        if checkpoint is not None:
+            from mmlpose.engine.checkpoint import load_model_checkpoint
+            load_model_checkpoint(model, checkpoint, dropped_keys=['lifter.'])
+        return model
+
+    def check_model(self, model: nn.Module) -> None:
+        """Raise a one-line error when ``model`` cannot segment."""
+        if not hasattr(model, 'segmenter'):
+            raise TypeError(f'{type(model).__name__} has no segmenter')
 
     @staticmethod
     def sample_frames(frame_ids: Sequence[int], num: int) -> List[int]:
@@ -147,15 +160,14 @@ class RVOSReferrer(BaseReferrer):
         pick = np.linspace(0, len(ids) - 1, num).round().astype(int)
         return [ids[i] for i in np.unique(pick)]
 
-    @torch.no_grad()
-    def segment(self, text: str, frames: Dict[int, np.ndarray],
-                image_size: Tuple[int, int]) -> Dict[int, np.ndarray]:
-        """The segmenter's ``(h, w)`` bool mask of the sentence in each
-        sampled frame (image coords): frame id -> mask."""
+    def letterbox(self, frames: Dict[int, np.ndarray], ids: Sequence[int],
+                  image_size: Tuple[int, int]
+                  ) -> Tuple[np.ndarray, np.ndarray, Tuple[int, int]]:
+        """Frames ``ids`` letterboxed to the input size: ``(F, H, W, 3)``
+        uint8 BGR, the ``(2, 3)`` image -> input affine and ``(w, h)``."""
         if not frames:
-            raise ValueError('RVOSReferrer needs video frames (a dict frame '
-                             'index -> BGR image)')
-        ids = self.sample_frames(list(frames), self.num_frames)
+            raise ValueError(f'{type(self).__name__} needs video frames (a '
+                             'dict frame index -> BGR image)')
         first = np.asarray(frames[ids[0]])
         h, w = first.shape[:2]
         if image_size and all(image_size) and tuple(image_size) != (w, h):
@@ -171,7 +183,17 @@ class RVOSReferrer(BaseReferrer):
             imgs.append(
                 cv2.warpAffine(
                     img, trans, self.input_size, flags=cv2.INTER_LINEAR))
-        x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float()
+        return np.stack(imgs), trans, (w, h)
+
+    def predict_masks(self, text: str, frames: Dict[int, np.ndarray],
+                      image_size: Tuple[int, int]
+                      ) -> Tuple[Dict[int, np.ndarray], np.ndarray]:
+        """Input-size ``(H, W)`` bool masks of the sentence (frame id ->
+        mask) and the image -> input affine; here, the segmenter once on
+        :meth:`sample_frames` (the middle one as the current frame)."""
+        ids = self.sample_frames(list(frames), self.num_frames)
+        imgs, trans, _ = self.letterbox(frames, ids, image_size)
+        x = torch.from_numpy(imgs).permute(0, 3, 1, 2).float()
         if self.bgr_to_rgb:
             x = x.flip(1)
         x = ((x - self.mean) / self.std).unsqueeze(0).to(self.device)
@@ -179,9 +201,21 @@ class RVOSReferrer(BaseReferrer):
         masks = result['masks']
         masks = masks.cpu().numpy() if hasattr(masks, 'cpu') else \
             np.asarray(masks)
+        return {i: np.asarray(m, bool) for i, m in zip(ids, masks)}, trans
+
+    @torch.no_grad()
+    def segment(self, text: str, frames: Dict[int, np.ndarray],
+                image_size: Tuple[int, int]) -> Dict[int, np.ndarray]:
+        """The ``(h, w)`` bool mask of the sentence in each frame the model
+        saw (image coords): frame id -> mask."""
+        if not frames:
+            raise ValueError(f'{type(self).__name__} needs video frames (a '
+                             'dict frame index -> BGR image)')
+        h, w = np.asarray(next(iter(frames.values()))).shape[:2]
+        masks, trans = self.predict_masks(text, frames, image_size)
         return {
-            i: mask_to_image(np.asarray(m, bool), trans, (w, h))
-            for i, m in zip(ids, masks)
+            i: mask_to_image(m, trans, (w, h))
+            for i, m in masks.items()
         }
 
     def score_tracks(
