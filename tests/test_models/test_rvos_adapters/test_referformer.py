@@ -35,6 +35,14 @@ TINY = dict(
     feedforward_channels=64,
     dropout=0.0)
 
+TEXT_PIXEL_LOSS = dict(
+    type='mmdet.DiceLoss',
+    use_sigmoid=True,
+    activate=True,
+    naive_dice=True,
+    eps=1.0,
+    loss_weight=2.0)
+
 
 @pytest.fixture(scope='module')
 def segmenter():
@@ -197,16 +205,15 @@ def test_checkpoints_leave_out_the_frozen_text_encoder(segmenter):
     assert any(k.startswith('text_encoder.') for k in keep.state_dict())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason='toy convergence within the step budget depends on the torch build '
-    '(fails with torch 2.14.1 at the last landed commit too); to be made robust')
-def test_the_sentence_decides_which_object_is_segmented():
+@pytest.mark.parametrize('seed', [0, 3])
+def test_the_sentence_decides_which_object_is_segmented(seed):
     """Two objects, both sides seen: trained on "the red one" / "the blue
     one" with the image mirrored half the time, the mask follows the words,
-    not a position."""
-    torch.manual_seed(0)
-    model = MODELS.build(TINY)
+    not a position. With the text-pixel loss (as the tiny CPU config):
+    without it, 150 steps separate the two sentences for only 3 of seeds
+    0-4 (seeds 3 and 4 give the red mask for both); with it, for all 5."""
+    torch.manual_seed(seed)
+    model = MODELS.build(dict(TINY, text_pixel_loss=TEXT_PIXEL_LOSS))
     model.train()
     img, red = _rectangles()
     blue = torch.zeros_like(red)
