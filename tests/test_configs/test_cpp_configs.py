@@ -46,8 +46,11 @@ def test_the_config_set():
     names = [osp.basename(p) for p in CONFIGS]
     assert osp.basename(TINY1) in names and osp.basename(TINY2) in names
     assert osp.basename(PAPER1) in names and osp.basename(PAPER2) in names
-    assert any('wo-pose-fusion' in n for n in names)
-    assert any('wo-mask-fusion' in n for n in names)
+    # each Table 5 ablation: the paper's and a tiny CPU variant
+    for ablation in ('wo-pose-fusion', 'wo-mask-fusion'):
+        found = [n for n in names if ablation in n]
+        assert any(n.startswith('cpp_tiny-') for n in found), ablation
+        assert any(n.startswith('cpp_r152-') for n in found), ablation
 
 
 @pytest.mark.parametrize(

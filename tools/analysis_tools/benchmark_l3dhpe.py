@@ -3,7 +3,7 @@
 
 Both methods see the same frames: the first ``--frames`` frames of a video
 (default: the sports2d two-person clip) letterboxed to ``--input-size``
-(960 x 512, the paper's). Each method runs in its own process (so that its
+(default the CPP config's: 960 x 512 for the paper's). Each method runs in its own process (so that its
 peak memory is its own), side by side in one run:
 
 - **CPP**: one :meth:`CPP.predict_window` on the ``--frames``-frame window
@@ -59,8 +59,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='referring sentence')
     parser.add_argument('--frames', type=int, default=6,
                         help='window size (the paper: 6)')
-    parser.add_argument('--input-size', type=int, nargs=2,
-                        default=(960, 512), metavar=('W', 'H'))
+    parser.add_argument('--input-size', type=int, nargs=2, default=None,
+                        metavar=('W', 'H'),
+                        help='default: the CPP config\'s ResizeL3D size '
+                        '(960 x 512 for the paper\'s)')
     parser.add_argument('--cpp-config', default=CPP_PAPER)
     parser.add_argument('--cpp-checkpoint', default=None)
     parser.add_argument('--cascade-config', default=CASCADE_PAPER)
@@ -159,7 +161,7 @@ def run_cpp(args: dict) -> dict:
     from mmlpose.models.referrers import image_camera
     from mmlpose.registry import MODELS
     from mmlpose.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
+    register_all_modules(init_default_scope=True)
     torch.set_num_threads(args['threads'])
     cfg = Config.fromfile(args['cpp_config'])
     model_cfg = _no_pretrained(copy.deepcopy(cfg.model.to_dict()))
@@ -167,6 +169,11 @@ def run_cpp(args: dict) -> dict:
     model_cfg['text_encoder'], text = _text_encoder_fallback(
         model_cfg.get('text_encoder') or {}, args['packaged_text_encoder'])
     model_cfg['num_frames'] = args['frames']
+    w, h = args['input_size']
+    if w % 4 or h % 4:
+        raise ValueError(f'the input size {w}x{h} must be a multiple of 4')
+    # the heatmaps are at stride 4 of whatever input size is benchmarked
+    model_cfg['pose_head']['heatmap_size'] = (w // 4, h // 4)
     model = MODELS.build(model_cfg)
     if args['cpp_checkpoint']:
         from mmlpose.engine.checkpoint import load_model_checkpoint
@@ -220,8 +227,10 @@ def run_cascade(args: dict) -> dict:
         detector=dict(type='BlazePoseDetector', num_threads=args['threads']),
         landmarker=dict(
             type='BlazePoseLandmarker', num_threads=args['threads']))
+    from mmlpose.apis.inferencers.utils.model_index import DEFAULT_MODEL
     inferencer = MMLPoseInferencer(
-        device=args['device'], pose2d=pose2d, referrer=referrer)
+        DEFAULT_MODEL, device=args['device'], pose2d=pose2d,
+        referrer=referrer)
     frames, _ = read_frames(args['input'], args['frames'], args['input_size'])
     with tempfile.TemporaryDirectory() as tmp:
         video = osp.join(tmp, 'window.mp4')
@@ -240,6 +249,8 @@ def run_cascade(args: dict) -> dict:
                     best['total_seconds']:
                 best = result
     n = best['num_frames']
+    models = [inferencer.model, inferencer.inferencer.referrer.fusion]
+    params = sum(p.numel() for m in models for p in m.parameters()) / 1e6
     stages = ', '.join(f'{k} {v:.2f} s'
                        for k, v in best['timings'].items() if v >= 1e-3)
     return dict(
@@ -247,7 +258,7 @@ def run_cascade(args: dict) -> dict:
         seconds=best['total_seconds'],
         fps=n / best['total_seconds'],
         peak_mib=_peak_memory(args['device']),
-        params_m=float('nan'),
+        params_m=params,
         text_encoder=text,
         detail=f'{n} frames, {len(best["tracks"])} track(s); {stages}')
 
@@ -277,6 +288,13 @@ def main(argv=None) -> List[Dict]:
         path = getattr(args, key)
         if not osp.isabs(path) and not osp.exists(path):
             setattr(args, key, osp.join(REPO_ROOT, path))
+    if args.input_size is None:
+        from mmengine.config import Config
+
+        from mmlpose.models.rvos_adapters.rvos_referrer import \
+            _config_input_size
+        args.input_size = _config_input_size(Config.fromfile(
+            args.cpp_config)) or (960, 512)
     shared = dict(vars(args), input_size=tuple(args.input_size))
     ctx = mp.get_context('spawn')
     rows = []
@@ -301,7 +319,7 @@ def main(argv=None) -> List[Dict]:
     by_name = {r['method']: r for r in rows}
     if len(by_name) == 2:
         cpp, cascade = by_name['CPP'], by_name['3DHPE+Refer']
-        print(f'CPP / 3DHPE+Refer: frames/s x{cpp["fps"] / cascade["fps"]:.2f}'
+        print(f'CPP / 3DHPE+Refer: frames/s x{cpp["fps"] / cascade["fps"]:.3g}'
               f', peak memory x{cpp["peak_mib"] / cascade["peak_mib"]:.2f}')
     return rows
 

@@ -139,6 +139,11 @@ class CPP(BaseModel):
         save_text_encoder (bool, optional): Keep the text encoder in the
             state dict. Default None: only when it is trained.
         mask_thr (float): Mask probability threshold in predict.
+        pixel_score_weight (float): With ``text_pixel_loss``, the referred
+            query in predict maximises ``(1 - w) * sigmoid(logit) + w *``
+            the mean text-pixel probability under the query's mask (the
+            dense text-pixel map as a second opinion; not in the paper).
+            Default 0: the query's score only, as the paper.
         data_preprocessor (dict): :class:`L3DDataPreprocessor`, ImageNet
             statistics, BGR -> RGB.
         init_cfg (dict, optional): Initialisation config.
@@ -219,6 +224,7 @@ class CPP(BaseModel):
                  freeze_text_encoder: bool = True,
                  save_text_encoder: Optional[bool] = None,
                  mask_thr: float = 0.5,
+                 pixel_score_weight: float = 0.,
                  data_preprocessor: Optional[dict] = dict(
                      type='L3DDataPreprocessor',
                      mean=IMAGENET_MEAN,
@@ -257,6 +263,13 @@ class CPP(BaseModel):
                                   if save_text_encoder is None else
                                   bool(save_text_encoder))
         self.mask_thr = float(mask_thr)
+        if not 0. <= pixel_score_weight <= 1.:
+            raise ValueError('pixel_score_weight must be in [0, 1], got '
+                             f'{pixel_score_weight}')
+        if pixel_score_weight and text_pixel_loss is None:
+            raise ValueError('pixel_score_weight needs text_pixel_loss (the '
+                             'text-pixel map)')
+        self.pixel_score_weight = float(pixel_score_weight)
 
         # 1. the 2D pose branch (both stages)
         self.pose_backbone = MODELS.build(pose_backbone)
@@ -635,7 +648,8 @@ class CPP(BaseModel):
             keypoints_rel=self.skeleton_head(feat),
             root_depth=self._sample_map(pose['root_depth'],
                                         boxes[-1][..., :2])[..., 0])
-        if self.loss_text_pixel is not None and self.training:
+        if self.loss_text_pixel is not None and (
+                self.training or self.pixel_score_weight > 0):
             pix = self.pixel_proj(fpn)
             txt = self.sentence_proj(sentence)
             out['pixel_logits'] = torch.einsum('bdhw,bd->bhw', pix,
@@ -869,7 +883,16 @@ class CPP(BaseModel):
         cams, trans = self._geometry(data_samples)
         out = self.run(inputs, texts, cur)
         probs = out['cls_logits'][-1].sigmoid()  # (B, Q)
-        q = probs.argmax(1)
+        choice = probs
+        if self.pixel_score_weight > 0:
+            w = self.pixel_score_weight
+            masks = out['mask_logits'][-1].sigmoid()  # (B, Q, h, w)
+            pix = resize_logits(out['pixel_logits'],
+                                masks.shape[-2:]).sigmoid()[:, None]
+            under = (masks * pix).flatten(2).sum(-1) / masks.flatten(2).sum(
+                -1).clamp_min(1e-6)
+            choice = (1 - w) * probs + w * under
+        q = choice.argmax(1)
         batch = torch.arange(B, device=inputs.device)
         box = out['boxes'][-1][batch, q]  # (B, 4)
         centres = box[:, None, :2] * inputs.new_tensor([W, H])

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from torch import nn
 
 from mmlpose.registry import MODELS
@@ -116,7 +117,9 @@ class CPPReferrer(RVOSReferrer):
             raise TypeError(f'the config\'s model is a {model_cfg.get("type")}'
                             ', not CPP')
         model_cfg['train_stage'] = 2
-        model = MODELS.build(model_cfg)
+        # its data preprocessor and parts are mmlpose's, whatever the scope
+        with DefaultScope.overwrite_default_scope('mmlpose'):
+            model = MODELS.build(model_cfg)
         if checkpoint is not None:
             from mmlpose.engine.checkpoint import load_model_checkpoint
             load_model_checkpoint(model, checkpoint)

@@ -231,6 +231,33 @@ def test_predict_writes_the_metric_contract(model):
     assert res['missing'] == 0 and 'mIoU' in res
 
 
+def test_pixel_score_weight_picks_by_the_text_pixel_map(model):
+    """w = 1: the query whose mask covers the most text-pixel probability
+    (hand-computed from the raw outputs); w = 0: the query logit."""
+    model.eval()
+    try:
+        model.pixel_score_weight = 1.
+        out = model(**batch(model), mode='predict')
+        with torch.no_grad():
+            raw = model(**batch(model), mode='tensor')
+        masks = raw['mask_logits'][-1].sigmoid()
+        pix = torch.nn.functional.interpolate(
+            raw['pixel_logits'][:, None],
+            size=masks.shape[-2:],
+            mode='bilinear',
+            align_corners=False).sigmoid()
+        under = (masks * pix).sum((-2, -1)) / masks.sum((-2, -1))
+        for b, s in enumerate(out):
+            assert s.pred_query == int(under[b].argmax())
+    finally:
+        model.pixel_score_weight = 0.
+    with pytest.raises(ValueError, match='needs text_pixel_loss'):
+        MODELS.build(
+            tiny_cfg(2, text_pixel_loss=None, pixel_score_weight=0.5))
+    with pytest.raises(ValueError, match=r'in \[0, 1\]'):
+        MODELS.build(tiny_cfg(2, pixel_score_weight=2.))
+
+
 def test_predict_window_for_the_demo(model):
     model.eval()
     frames = np.random.default_rng(0).integers(
