@@ -1,10 +1,11 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
-"""Speed and peak memory of L3DHPE inference: CPP against 3DHPE+Refer.
+"""Speed and peak memory of L3DHPE inference: CPP beside 3DHPE+Refer.
 
 Both methods see the same frames: the first ``--frames`` frames of a video
 (default: the sports2d two-person clip) letterboxed to ``--input-size``
-(default the CPP config's: 960 x 512 for the paper's). Each method runs in its own process (so that its
-peak memory is its own), side by side in one run:
+(default the CPP config's: 960 x 512 for the paper's). Each method runs in
+its own process (so that its peak memory is its own), side by side in one
+run:
 
 - **CPP**: one :meth:`CPP.predict_window` on the ``--frames``-frame window
   (mask and 3D skeleton of the referred person in the current frame); its
@@ -25,8 +26,8 @@ Example::
 
     python tools/analysis_tools/benchmark_l3dhpe.py --repeats 2
     python tools/analysis_tools/benchmark_l3dhpe.py my_clip.mp4 \\
-        --cpp-config configs/cpp/cpp_tiny-r18-minilm_stage2_1xb2-10e_l3d-scenes.py \\
-        --cascade-config configs/cascade/hpe-refer_minilm-2l_1xb8-10e_l3d-scenes.py \\
+        --cpp-config configs/cpp/<a CPP config> \\
+        --cascade-config configs/cascade/<a 3DHPE+Refer config> \\
         --device cuda
 """
 import argparse

@@ -62,10 +62,10 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmlpose.models.utils.query_parts import (
-    MLP, _drop_text_encoder, _fill_text_encoder, _mmdet_parts,
-    box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, dynamic_mask_logits,
+    DICE_LOSS, FOCAL_LOSS, MLP, _drop_text_encoder, _fill_text_encoder,
+    _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, dynamic_mask_logits,
     dynamic_mask_shapes, hungarian_match, init_detr_heads, mask_to_box,
-    memory_fpn, resize_logits, target_mask_at)
+    memory_fpn, referring_assigner, resize_logits, target_mask_at)
 from mmlpose.registry import MODELS, TASK_UTILS
 from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
 
@@ -179,45 +179,12 @@ class CPP(BaseModel):
                  peak_threshold: float = 0.3,
                  nms_kernel: int = 3,
                  min_box_size: float = 0.02,
-                 assigner: dict = dict(
-                     type='mmdet.HungarianAssigner',
-                     match_costs=[
-                         dict(type='mmdet.FocalLossCost', weight=2.0),
-                         dict(
-                             type='mmdet.BBoxL1Cost',
-                             weight=2.0,
-                             box_format='xywh'),
-                         dict(
-                             type='mmdet.IoUCost', iou_mode='giou',
-                             weight=2.0),
-                         dict(
-                             type='mmdet.DiceCost',
-                             weight=5.0,
-                             pred_act=True,
-                             naive_dice=True,
-                             eps=1.0)
-                     ]),
-                 loss_cls: dict = dict(
-                     type='mmdet.FocalLoss',
-                     use_sigmoid=True,
-                     gamma=2.0,
-                     alpha=0.25,
-                     loss_weight=2.0),
+                 assigner: dict = referring_assigner(2.0),
+                 loss_cls: dict = FOCAL_LOSS,
                  loss_bbox: dict = dict(type='mmdet.L1Loss', loss_weight=2.0),
                  loss_iou: dict = dict(type='mmdet.GIoULoss', loss_weight=2.0),
-                 loss_mask: dict = dict(
-                     type='mmdet.FocalLoss',
-                     use_sigmoid=True,
-                     gamma=2.0,
-                     alpha=0.25,
-                     loss_weight=2.0),
-                 loss_dice: dict = dict(
-                     type='mmdet.DiceLoss',
-                     use_sigmoid=True,
-                     activate=True,
-                     naive_dice=True,
-                     eps=1.0,
-                     loss_weight=5.0),
+                 loss_mask: dict = FOCAL_LOSS,
+                 loss_dice: dict = DICE_LOSS,
                  aux_loss: bool = True,
                  text_pixel_loss: Optional[dict] = None,
                  pose_losses_in_stage2: bool = True,

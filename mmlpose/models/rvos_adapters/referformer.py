@@ -20,10 +20,11 @@ from torch import Tensor, nn
 
 # shared with CPP (mmlpose.models.pose_estimators.cpp); importable from here
 from mmlpose.models.utils.query_parts import (  # noqa: F401
-    MLP, TextCrossAttention, _drop_text_encoder, _fill_text_encoder,
-    _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, dynamic_mask_logits,
-    dynamic_mask_shapes, hungarian_match, init_detr_heads, memory_fpn,
-    mask_to_box, resize_logits)
+    DICE_LOSS, FOCAL_LOSS, MLP, TextCrossAttention, _drop_text_encoder,
+    _fill_text_encoder, _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh,
+    dynamic_mask_logits, dynamic_mask_shapes, hungarian_match,
+    init_detr_heads, mask_to_box, memory_fpn, referring_assigner,
+    resize_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 
 
@@ -114,45 +115,12 @@ class ReferFormerSegmenter(BaseModule):
                  dynamic_dims: int = 8,
                  dynamic_layers: int = 3,
                  mask_loss_stride: int = 4,
-                 assigner: dict = dict(
-                     type='mmdet.HungarianAssigner',
-                     match_costs=[
-                         dict(type='mmdet.FocalLossCost', weight=2.0),
-                         dict(
-                             type='mmdet.BBoxL1Cost',
-                             weight=5.0,
-                             box_format='xywh'),
-                         dict(
-                             type='mmdet.IoUCost', iou_mode='giou',
-                             weight=2.0),
-                         dict(
-                             type='mmdet.DiceCost',
-                             weight=5.0,
-                             pred_act=True,
-                             naive_dice=True,
-                             eps=1.0)
-                     ]),
-                 loss_cls: dict = dict(
-                     type='mmdet.FocalLoss',
-                     use_sigmoid=True,
-                     gamma=2.0,
-                     alpha=0.25,
-                     loss_weight=2.0),
+                 assigner: dict = referring_assigner(5.0),
+                 loss_cls: dict = FOCAL_LOSS,
                  loss_bbox: dict = dict(type='mmdet.L1Loss', loss_weight=5.0),
                  loss_iou: dict = dict(type='mmdet.GIoULoss', loss_weight=2.0),
-                 loss_mask: dict = dict(
-                     type='mmdet.FocalLoss',
-                     use_sigmoid=True,
-                     gamma=2.0,
-                     alpha=0.25,
-                     loss_weight=2.0),
-                 loss_dice: dict = dict(
-                     type='mmdet.DiceLoss',
-                     use_sigmoid=True,
-                     activate=True,
-                     naive_dice=True,
-                     eps=1.0,
-                     loss_weight=5.0),
+                 loss_mask: dict = FOCAL_LOSS,
+                 loss_dice: dict = DICE_LOSS,
                  aux_loss: bool = True,
                  text_pixel_loss: Optional[dict] = None,
                  save_text_encoder: bool = False,

@@ -14,6 +14,42 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 
+#: Mask focal loss / class focal loss of the referring heads (mmdet).
+FOCAL_LOSS = dict(
+    type='mmdet.FocalLoss',
+    use_sigmoid=True,
+    gamma=2.0,
+    alpha=0.25,
+    loss_weight=2.0)
+#: Dice loss of the referring masks (mmdet), ReferFormer's weight 5.
+DICE_LOSS = dict(
+    type='mmdet.DiceLoss',
+    use_sigmoid=True,
+    activate=True,
+    naive_dice=True,
+    eps=1.0,
+    loss_weight=5.0)
+
+
+def referring_assigner(bbox_weight: float) -> dict:
+    """mmdet ``HungarianAssigner`` of one query to the referred object:
+    focal class 2, box L1 ``bbox_weight``, GIoU 2 and dice 5 costs."""
+    return dict(
+        type='mmdet.HungarianAssigner',
+        match_costs=[
+            dict(type='mmdet.FocalLossCost', weight=2.0),
+            dict(type='mmdet.BBoxL1Cost', weight=bbox_weight,
+                 box_format='xywh'),
+            dict(type='mmdet.IoUCost', iou_mode='giou', weight=2.0),
+            dict(
+                type='mmdet.DiceCost',
+                weight=5.0,
+                pred_act=True,
+                naive_dice=True,
+                eps=1.0)
+        ])
+
+
 def _mmdet_parts():
     """Import mmdet's transformer pieces (registers mmdet's modules):
     ``(DeformableDetrTransformerEncoder, DeformableDetrTransformerDecoder,
