@@ -25,13 +25,6 @@ def _module():
 
 def test_helpers():
     bench = _module()
-    cfg = dict(
-        backbone=dict(
-            init_cfg=dict(type='Pretrained', checkpoint='https://x/y.pth')),
-        layers=[dict(init_cfg=dict(type='Kaiming'))])
-    out = bench._no_pretrained(cfg)
-    assert out['backbone']['init_cfg'] is None
-    assert out['layers'][0]['init_cfg'] == dict(type='Kaiming')
     text, name = bench._text_encoder_fallback(
         dict(type='SentenceEncoder', pretrained='no-such/hub-model'), False)
     assert text == dict(type='SentenceEncoder') and 'for no-such' in name

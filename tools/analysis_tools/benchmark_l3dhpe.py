@@ -39,7 +39,7 @@ import resource
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
@@ -97,28 +97,10 @@ def _text_encoder_fallback(cfg_text: dict, force: bool) -> Tuple[dict, str]:
     return dict(type='SentenceEncoder'), f'packaged MiniLM (for {name})'
 
 
-def _no_pretrained(cfg: dict) -> dict:
-    """Drop ``init_cfg`` downloads (random weights) recursively."""
-    if isinstance(cfg, dict):
-        out = {}
-        for k, v in cfg.items():
-            if k == 'init_cfg' and isinstance(v, dict) and \
-                    v.get('type') == 'Pretrained':
-                out[k] = None
-            else:
-                out[k] = _no_pretrained(v)
-        return out
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(_no_pretrained(v) for v in cfg)
-    return cfg
-
-
-def read_frames(path: str, num: int,
-                input_size: Tuple[int, int]) -> Tuple[list, 'object']:
+def read_frames(path: str, num: int, input_size: Tuple[int, int]) -> list:
     """The first ``num`` frames of ``path`` letterboxed to ``input_size``
-    (BGR uint8) and the affine."""
+    (BGR uint8)."""
     import cv2
-    import numpy as np
 
     from mmlpose.models.rvos_adapters import letterbox_affine
     cap = cv2.VideoCapture(path)
@@ -137,7 +119,7 @@ def read_frames(path: str, num: int,
     return [
         cv2.warpAffine(f, trans, tuple(input_size), flags=cv2.INTER_LINEAR)
         for f in frames
-    ], np.eye(3)[:2]
+    ]
 
 
 def _peak_memory(device: str) -> float:
@@ -165,7 +147,8 @@ def run_cpp(args: dict) -> dict:
     register_all_modules(init_default_scope=True)
     torch.set_num_threads(args['threads'])
     cfg = Config.fromfile(args['cpp_config'])
-    model_cfg = _no_pretrained(copy.deepcopy(cfg.model.to_dict()))
+    # built without init_weights: random weights, no Pretrained download
+    model_cfg = copy.deepcopy(cfg.model.to_dict())
     model_cfg['train_stage'] = 2
     model_cfg['text_encoder'], text = _text_encoder_fallback(
         model_cfg.get('text_encoder') or {}, args['packaged_text_encoder'])
@@ -180,10 +163,12 @@ def run_cpp(args: dict) -> dict:
         from mmlpose.engine.checkpoint import load_model_checkpoint
         load_model_checkpoint(model, args['cpp_checkpoint'])
     model.to(args['device']).eval()
-    frames, trans = read_frames(args['input'], args['frames'],
-                                args['input_size'])
+    frames = read_frames(args['input'], args['frames'], args['input_size'])
     x = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float()
+    # the frames are already the input: the camera is the input image's and
+    # the image -> input affine is the identity
     camera = image_camera(tuple(args['input_size']))
+    trans = np.eye(3)[:2]
     times = []
     for _ in range(1 + args['repeats']):
         _sync(args['device'])
@@ -232,7 +217,7 @@ def run_cascade(args: dict) -> dict:
     inferencer = MMLPoseInferencer(
         DEFAULT_MODEL, device=args['device'], pose2d=pose2d,
         referrer=referrer)
-    frames, _ = read_frames(args['input'], args['frames'], args['input_size'])
+    frames = read_frames(args['input'], args['frames'], args['input_size'])
     with tempfile.TemporaryDirectory() as tmp:
         video = osp.join(tmp, 'window.mp4')
         w, h = args['input_size']
