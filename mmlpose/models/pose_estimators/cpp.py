@@ -64,8 +64,9 @@ from torch import Tensor, nn
 from mmlpose.models.utils.query_parts import (
     DICE_LOSS, FOCAL_LOSS, MLP, _drop_text_encoder, _fill_text_encoder,
     _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, dynamic_mask_logits,
-    dynamic_mask_shapes, hungarian_match, init_detr_heads, mask_to_box,
-    memory_fpn, referring_assigner, resize_logits, target_mask_at)
+    dynamic_mask_shapes, encode_projected_text, hungarian_match,
+    init_detr_heads, mask_to_box, memory_fpn, referring_assigner,
+    resize_logits, target_mask_at)
 from mmlpose.registry import MODELS, TASK_UTILS
 from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
 
@@ -447,18 +448,14 @@ class CPP(BaseModel):
     def encode_text(self, texts: Sequence[str],
                     device: torch.device) -> Tuple[Tensor, Tensor, Tensor]:
         """``(B, L, D)`` projected tokens, ``(B, L)`` bool mask and
-        ``(B, D)`` sentence feature (masked mean)."""
-        if self.freeze_text_encoder:
-            tokens, mask = self.text_encoder.encode_tokens(list(texts))
-        else:  # trainable text: the same call with gradients
-            fn = type(self.text_encoder).encode_tokens
-            fn = getattr(fn, '__wrapped__', fn)
-            tokens, mask = fn(self.text_encoder, list(texts))
-        tokens = self.text_proj(tokens.to(device).float())
-        mask = mask.to(device)
-        weights = mask.unsqueeze(-1).to(tokens.dtype)
-        sentence = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return tokens, mask, sentence
+        ``(B, D)`` sentence feature (masked mean); with gradients through a
+        trainable text encoder."""
+        return encode_projected_text(
+            self.text_encoder,
+            self.text_proj,
+            texts,
+            device,
+            with_grad=not self.freeze_text_encoder)
 
     # ------------------------------------------------------------------
     # forward

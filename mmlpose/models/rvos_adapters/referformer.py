@@ -22,9 +22,9 @@ from torch import Tensor, nn
 from mmlpose.models.utils.query_parts import (  # noqa: F401
     DICE_LOSS, FOCAL_LOSS, MLP, TextCrossAttention, _drop_text_encoder,
     _fill_text_encoder, _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh,
-    dynamic_mask_logits, dynamic_mask_shapes, hungarian_match,
-    init_detr_heads, mask_to_box, memory_fpn, referring_assigner,
-    resize_logits)
+    dynamic_mask_logits, dynamic_mask_shapes, encode_projected_text,
+    hungarian_match, init_detr_heads, mask_to_box, memory_fpn,
+    referring_assigner, resize_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 
 
@@ -296,12 +296,8 @@ class ReferFormerSegmenter(BaseModule):
         """``(B, L, D)`` projected token features, ``(B, L)`` bool mask
         (True at real tokens) and ``(B, D)`` sentence feature (masked mean
         of the projected tokens)."""
-        tokens, mask = self.text_encoder.encode_tokens(list(texts))
-        tokens = self.text_proj(tokens.to(device).float())
-        mask = mask.to(device)
-        weights = mask.unsqueeze(-1).to(tokens.dtype)
-        sentence = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return tokens, mask, sentence
+        return encode_projected_text(self.text_encoder, self.text_proj, texts,
+                                     device)
 
     def forward(self, inputs: Tensor,
                 texts: Sequence[str]) -> Dict[str, Tensor]:

@@ -50,6 +50,30 @@ def referring_assigner(bbox_weight: float) -> dict:
         ])
 
 
+def encode_projected_text(text_encoder: nn.Module,
+                          text_proj: nn.Module,
+                          texts: Sequence[str],
+                          device: torch.device,
+                          with_grad: bool = False
+                          ) -> Tuple[Tensor, Tensor, Tensor]:
+    """A sentence encoder's token features through ``text_proj``:
+    ``(B, L, D)`` tokens, ``(B, L)`` bool mask (True at real tokens) and the
+    ``(B, D)`` sentence feature (masked mean of the projected tokens).
+    ``with_grad`` calls ``encode_tokens`` past its ``no_grad`` (a trained
+    text encoder)."""
+    if with_grad:
+        fn = type(text_encoder).encode_tokens
+        fn = getattr(fn, '__wrapped__', fn)
+        tokens, mask = fn(text_encoder, list(texts))
+    else:
+        tokens, mask = text_encoder.encode_tokens(list(texts))
+    tokens = text_proj(tokens.to(device).float())
+    mask = mask.to(device)
+    weights = mask.unsqueeze(-1).to(tokens.dtype)
+    sentence = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1)
+    return tokens, mask, sentence
+
+
 def _mmdet_parts():
     """Import mmdet's transformer pieces (registers mmdet's modules):
     ``(DeformableDetrTransformerEncoder, DeformableDetrTransformerDecoder,
