@@ -260,8 +260,8 @@ class CPP(BaseModel):
 
         # 2. text
         self.text_encoder = MODELS.build(text_encoder)
-        if self.freeze_text_encoder:
-            self.text_encoder.requires_grad_(False)
+        # explicit both ways: the packaged encoder freezes itself when built
+        self.text_encoder.requires_grad_(not self.freeze_text_encoder)
         self.text_proj = nn.Sequential(
             nn.Linear(int(self.text_encoder.width), D), nn.LayerNorm(D),
             nn.Dropout(dropout))

@@ -299,6 +299,23 @@ def test_stage1_to_stage2_state_dict(model, stage1):
         assert torch.equal(again.state_dict()[k], v), k
 
 
+def test_trainable_text_encoder_gets_gradients():
+    """freeze_text_encoder=False trains the text encoder (the packaged
+    encoder freezes itself when built) and keeps it in the state dict."""
+    m = MODELS.build(tiny_cfg(2, freeze_text_encoder=False))
+    m.train()
+    assert m.text_encoder.training
+    losses = m(**batch(m, training=True), mode='loss')
+    sum(losses.values()).backward()
+    grads = [
+        p.grad for n, p in m.named_parameters()
+        if n.startswith('text_encoder.')
+    ]
+    # the token features' layers (not the unused pooler) get gradients
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+    assert any(k.startswith('text_encoder.') for k in m.state_dict())
+
+
 def test_ablations_build_without_their_blocks():
     no_pose = MODELS.build(
         tiny_cfg(2, body_fusion=dict(type='BodyFusionBlock', use_pose=False)))
