@@ -63,10 +63,10 @@ from torch import Tensor, nn
 
 from mmlpose.models.utils.query_parts import (
     DICE_LOSS, FOCAL_LOSS, MLP, _drop_text_encoder, _fill_text_encoder,
-    _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, dynamic_mask_logits,
-    dynamic_mask_shapes, encode_projected_text, hungarian_match,
-    init_detr_heads, mask_to_box, memory_fpn, referring_assigner,
-    resize_logits, target_mask_at)
+    _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, colour_map,
+    dynamic_mask_logits, dynamic_mask_shapes, encode_projected_text,
+    hungarian_match, init_detr_heads, mask_pooled_scores, mask_to_box,
+    memory_fpn, referring_assigner, resize_logits, target_mask_at)
 from mmlpose.registry import MODELS, TASK_UTILS
 from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
 
@@ -79,7 +79,7 @@ STAGE2_KEYS = ('text_proj.', 'video_encoder.', 'body_fusion.', 'level_embed',
                'encoder.', 'decoder.', 'query_content.', 'query_rank.',
                'query_pos_head.', 'cls_branches.', 'reg_branches.',
                'mask_branch.', 'controller.', 'mask_fusion.', 'skeleton_head.',
-               'pixel_proj.', 'sentence_proj.')
+               'pixel_proj.', 'sentence_proj.', 'text_score_scale')
 
 
 def _numpy(value) -> np.ndarray:
@@ -145,6 +145,14 @@ class CPP(BaseModel):
             the mean text-pixel probability under the query's mask (the
             dense text-pixel map as a second opinion; not in the paper).
             Default 0: the query's score only, as the paper.
+        pixel_colour (bool): With ``text_pixel_loss``, the current frame's
+            mean colour per stride-8 cell beside the text-pixel map's
+            features (as ``ReferFormerSegmenter``; not in the paper).
+        mask_text_score (bool): With ``text_pixel_loss``, every query's
+            referred logit plus a learned multiple of the text-pixel map's
+            mean under its own mask (both detached there), in training and
+            inference
+            (as ``ReferFormerSegmenter``; not in the paper).
         data_preprocessor (dict): :class:`L3DDataPreprocessor`, ImageNet
             statistics, BGR -> RGB.
         init_cfg (dict, optional): Initialisation config.
@@ -193,6 +201,8 @@ class CPP(BaseModel):
                  save_text_encoder: Optional[bool] = None,
                  mask_thr: float = 0.5,
                  pixel_score_weight: float = 0.,
+                 pixel_colour: bool = False,
+                 mask_text_score: bool = False,
                  data_preprocessor: Optional[dict] = dict(
                      type='L3DDataPreprocessor',
                      mean=IMAGENET_MEAN,
@@ -238,6 +248,11 @@ class CPP(BaseModel):
             raise ValueError('pixel_score_weight needs text_pixel_loss (the '
                              'text-pixel map)')
         self.pixel_score_weight = float(pixel_score_weight)
+        if (pixel_colour or mask_text_score) and text_pixel_loss is None:
+            raise ValueError('pixel_colour and mask_text_score need '
+                             'text_pixel_loss (the text-pixel map)')
+        self.pixel_colour = bool(pixel_colour)
+        self.mask_text_score = bool(mask_text_score)
 
         # 1. the 2D pose branch (both stages)
         self.pose_backbone = MODELS.build(pose_backbone)
@@ -357,9 +372,11 @@ class CPP(BaseModel):
         self.loss_mask = MODELS.build(loss_mask)
         self.loss_dice = MODELS.build(loss_dice)
         if text_pixel_loss is not None:
-            self.pixel_proj = nn.Conv2d(D, D, 1)
+            self.pixel_proj = nn.Conv2d(D + 3 * self.pixel_colour, D, 1)
             self.sentence_proj = nn.Linear(D, D)
             self.loss_text_pixel = MODELS.build(text_pixel_loss)
+        if self.mask_text_score:
+            self.text_score_scale = nn.Parameter(torch.ones(()))
         self._init_heads()
         self._register_state_dict_hook(_drop_text_encoder)
         self._register_load_state_dict_pre_hook(
@@ -494,7 +511,8 @@ class CPP(BaseModel):
             ``aux_loss``, else the last), ``keypoints_rel`` ``(B, Q, 15,
             3)`` mm root-relative camera axes, ``root_depth`` ``(B, Q)`` m
             at the refined box centres, and ``pixel_logits`` ``(B, H/8,
-            W/8)`` with the text-pixel loss in training.
+            W/8)`` with the text-pixel map (training, ``pixel_score_weight``
+            or ``mask_text_score``).
         """
         self._check_inputs(inputs)
         B, Fr, _, H, W = inputs.shape
@@ -603,21 +621,36 @@ class CPP(BaseModel):
         feat = hidden[-1]
         if self.mask_fusion is not None:
             feat = self.mask_fusion(feat, masks[-1], fpn, pose['features'])
+        cls_logits = torch.stack(cls_list)
+        if self.loss_text_pixel is not None and (
+                self.training or self.pixel_score_weight > 0
+                or self.mask_text_score):
+            pix_in = fpn
+            if self.pixel_colour:
+                pix_in = torch.cat([
+                    fpn,
+                    colour_map(inputs[batch, cur], tuple(fpn.shape[-2:]))
+                ], 1)
+            pix = self.pixel_proj(pix_in)
+            txt = self.sentence_proj(sentence)
+            out['pixel_logits'] = torch.einsum('bdhw,bd->bhw', pix,
+                                               txt) / math.sqrt(D)
+        if self.mask_text_score:
+            # the layers with masks get the map's mean under each query mask
+            scores = self.text_score_scale * mask_pooled_scores(
+                masks, out['pixel_logits'].detach())  # (Lm, B, Q)
+            num_plain = cls_logits.shape[0] - scores.shape[0]
+            cls_logits = torch.cat(
+                [cls_logits[:num_plain], cls_logits[num_plain:] + scores])
         out.update(
             peaks=peaks,
             ref_boxes=ref_boxes,
-            cls_logits=torch.stack(cls_list),
+            cls_logits=cls_logits,
             boxes=boxes,
             mask_logits=masks,
             keypoints_rel=self.skeleton_head(feat),
             root_depth=self._sample_map(pose['root_depth'],
                                         boxes[-1][..., :2])[..., 0])
-        if self.loss_text_pixel is not None and (
-                self.training or self.pixel_score_weight > 0):
-            pix = self.pixel_proj(fpn)
-            txt = self.sentence_proj(sentence)
-            out['pixel_logits'] = torch.einsum('bdhw,bd->bhw', pix,
-                                               txt) / math.sqrt(D)
         return out
 
     def forward(self,

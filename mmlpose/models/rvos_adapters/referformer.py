@@ -22,9 +22,10 @@ from torch import Tensor, nn
 from mmlpose.models.utils.query_parts import (  # noqa: F401
     DICE_LOSS, FOCAL_LOSS, MLP, TextCrossAttention, _drop_text_encoder,
     _fill_text_encoder, _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh,
-    dynamic_mask_logits, dynamic_mask_shapes, encode_projected_text,
-    hungarian_match, init_detr_heads, mask_to_box, memory_fpn,
-    referring_assigner, resize_logits)
+    colour_map, dynamic_mask_logits, dynamic_mask_shapes,
+    encode_projected_text, hungarian_match, init_detr_heads,
+    mask_pooled_scores, mask_to_box, memory_fpn, referring_assigner,
+    resize_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 
 
@@ -78,7 +79,22 @@ class ReferFormerSegmenter(BaseModule):
             object's current-frame mask. Dense text-conditioned
             supervision that speeds up learning which object a sentence
             names when the backbone starts from random weights; used in
-            training only. Default None (off).
+            training only (and at inference when ``mask_text_score``).
+            Default None (off).
+        pixel_colour (bool): With ``text_pixel_loss``, the text-pixel
+            projection also sees the frames' mean colour per stride-8 cell
+            (:func:`colour_map`), so a colour word can be matched to pixels
+            by a bilinear form from the first steps instead of waiting for
+            the random-init backbone to keep colour in its features. Not in
+            ReferFormer. Defaults to False.
+        mask_text_score (bool): With ``text_pixel_loss``, add to every
+            query's "referred" logit a learned multiple (initially 1) of the
+            mean text-pixel logit under the query's own mask
+            (:func:`mask_pooled_scores`), in training and at inference. Map
+            and masks are detached there: the map learns from its own loss
+            only, and the class loss learns how far to trust it, so the
+            dense text-pixel evidence reaches the choice of the query. Not
+            in ReferFormer. Defaults to False.
         save_text_encoder (bool): Keep the frozen text encoder's weights in
             ``state_dict`` (checkpoints). Defaults to False: they are left
             out (the encoder is rebuilt from its own weights) and filled in
@@ -123,6 +139,8 @@ class ReferFormerSegmenter(BaseModule):
                  loss_dice: dict = DICE_LOSS,
                  aux_loss: bool = True,
                  text_pixel_loss: Optional[dict] = None,
+                 pixel_colour: bool = False,
+                 mask_text_score: bool = False,
                  save_text_encoder: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -145,6 +163,11 @@ class ReferFormerSegmenter(BaseModule):
         self.mask_loss_stride = mask_loss_stride
         self.aux_loss = aux_loss
         self.save_text_encoder = bool(save_text_encoder)
+        if (pixel_colour or mask_text_score) and text_pixel_loss is None:
+            raise ValueError('pixel_colour and mask_text_score need '
+                             'text_pixel_loss (the text-pixel map)')
+        self.pixel_colour = bool(pixel_colour)
+        self.mask_text_score = bool(mask_text_score)
 
         # visual
         backbone = dict(backbone)
@@ -243,11 +266,14 @@ class ReferFormerSegmenter(BaseModule):
         self.loss_mask = MODELS.build(loss_mask)
         self.loss_dice = MODELS.build(loss_dice)
         if text_pixel_loss is not None:
-            self.pixel_proj = nn.Conv2d(embed_dims, embed_dims, 1)
+            self.pixel_proj = nn.Conv2d(
+                embed_dims + 3 * self.pixel_colour, embed_dims, 1)
             self.sentence_proj = nn.Linear(embed_dims, embed_dims)
             self.loss_text_pixel = MODELS.build(text_pixel_loss)
         else:
             self.loss_text_pixel = None
+        if self.mask_text_score:
+            self.text_score_scale = nn.Parameter(torch.ones(()))
         self._init_heads()
         self._register_state_dict_hook(_drop_text_encoder)
         self._register_load_state_dict_pre_hook(
@@ -312,7 +338,9 @@ class ReferFormerSegmenter(BaseModule):
             dict: ``cls_logits`` ``(Ld, B, F, Q)``, ``boxes`` ``(Ld, B, F,
             Q, 4)`` normalised (cx, cy, w, h), ``mask_logits`` ``(Ld, B, F,
             Q, h, w)`` (only the last layer's, ``Ld = 1``, when
-            ``aux_loss`` is off or in eval mode).
+            ``aux_loss`` is off or in eval mode) and, with the text-pixel
+            map (in training, or with ``mask_text_score``),
+            ``pixel_logits`` ``(B, F, h, w)``.
         """
         if not isinstance(inputs, Tensor) or inputs.dim() != 5 or \
                 inputs.shape[2] != 3:
@@ -401,16 +429,31 @@ class ReferFormerSegmenter(BaseModule):
             for lyr in layers
         ])
         Q = self.num_queries
+        pixel_logits = None
+        if self.loss_text_pixel is not None and (self.training
+                                                 or self.mask_text_score):
+            pix_in = fpn
+            if self.pixel_colour:
+                pix_in = torch.cat(
+                    [fpn, colour_map(inputs.flatten(0, 1), (h0, w0))], 1)
+            pix = self.pixel_proj(pix_in)  # (N, D, h0, w0)
+            txt = self.sentence_proj(sentence)  # (N, D)
+            pixel_logits = torch.einsum('ndhw,nd->nhw', pix,
+                                        txt) / math.sqrt(self.embed_dims)
+        if self.mask_text_score:
+            # the layers with masks (all in training with aux_loss, else
+            # the last) get the text score under each query's mask
+            scores = self.text_score_scale * mask_pooled_scores(
+                masks, pixel_logits.detach())  # (Lm, N, Q)
+            num_plain = cls_logits.shape[0] - scores.shape[0]
+            cls_logits = torch.cat(
+                [cls_logits[:num_plain], cls_logits[num_plain:] + scores])
         out = dict(
             cls_logits=cls_logits.view(-1, B, Fr, Q),
             boxes=boxes.view(-1, B, Fr, Q, 4),
             mask_logits=masks.view(-1, B, Fr, Q, h0, w0))
-        if self.loss_text_pixel is not None and self.training:
-            pix = self.pixel_proj(fpn)  # (N, D, h0, w0)
-            txt = self.sentence_proj(sentence)  # (N, D)
-            logits = torch.einsum('ndhw,nd->nhw', pix, txt) / math.sqrt(
-                self.embed_dims)
-            out['pixel_logits'] = logits.view(B, Fr, h0, w0)
+        if pixel_logits is not None:
+            out['pixel_logits'] = pixel_logits.view(B, Fr, h0, w0)
         return out
 
     def _dynamic_masks(self, hidden: Tensor, boxes: Tensor,

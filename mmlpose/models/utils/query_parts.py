@@ -253,6 +253,29 @@ def memory_fpn(memory: Tensor,
     return fpn
 
 
+def colour_map(inputs: Tensor, size: Tuple[int, int]) -> Tensor:
+    """``(N, 3, *size)`` mean colour of each cell of the ``(N, 3, H, W)``
+    normalised frames (area pooling): the low-level colour that a
+    colour-word sentence names, next to the learned features."""
+    return F.adaptive_avg_pool2d(inputs, size)
+
+
+def mask_pooled_scores(mask_logits: Tensor, pixel_logits: Tensor) -> Tensor:
+    """Mean text-pixel logit under each query's soft mask.
+
+    Args:
+        mask_logits (Tensor): ``(..., N, Q, h, w)`` query mask logits (used
+            as weights only: no gradient flows into the masks).
+        pixel_logits (Tensor): ``(N, h, w)`` text-pixel logits.
+
+    Returns:
+        Tensor: ``(..., N, Q)``.
+    """
+    weights = mask_logits.detach().sigmoid()
+    total = (weights * pixel_logits.unsqueeze(-3)).sum((-2, -1))
+    return total / weights.sum((-2, -1)).clamp_min(1e-6)
+
+
 def resize_logits(mask_logits: Tensor, size: Tuple[int, int]) -> Tensor:
     """``(Q, h, w)`` -> ``(Q, *size)`` bilinear."""
     return F.interpolate(

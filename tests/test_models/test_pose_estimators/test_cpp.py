@@ -11,6 +11,7 @@ from mmlpose.datasets.transforms import (GenerateVoxelPoseTargets,
                                          PackL3DInputs)
 from mmlpose.evaluation.metrics import L3DHPEMetric
 from mmlpose.models.pose_estimators.cpp import CPP, STAGE2_KEYS
+from mmlpose.models.utils.query_parts import mask_pooled_scores
 from mmlpose.registry import MODELS
 from mmlpose.structures.panoptic import camera_to_world_mm
 
@@ -413,3 +414,30 @@ def test_fusion_blocks_and_skeleton_head():
     assert float(loss) < 1e-6  # the target's root is subtracted
     loss = head.loss(target_rel + 100., target)['loss_3d']  # 0.1 m
     assert abs(float(loss) - 0.1) < 1e-5
+
+
+def test_mask_text_score_adds_the_map_under_each_query_mask():
+    """As the segmenter's: the referred logit gains the learned scale times
+    the text-pixel map's mean under each query's mask, in inference too;
+    ``pixel_colour`` adds the 3 colour channels to the map's projection;
+    the new parameter is a stage-2 key (new when loading stage 1)."""
+    torch.manual_seed(0)
+    m = MODELS.build(tiny_cfg(2, pixel_colour=True, mask_text_score=True))
+    m.init_weights()
+    m.eval()
+    assert m.pixel_proj.in_channels == 32 + 3
+    assert any('text_score_scale'.startswith(k) for k in m.STAGE2_KEYS)
+    with torch.no_grad():
+        m.text_score_scale.fill_(0.)
+        plain = m(**batch(m), mode='tensor')
+        m.text_score_scale.fill_(2.)
+        out = m(**batch(m), mode='tensor')
+    pooled = mask_pooled_scores(out['mask_logits'][-1], out['pixel_logits'])
+    torch.testing.assert_close(
+        out['cls_logits'][-1] - plain['cls_logits'][-1],
+        2. * pooled,
+        atol=1e-5,
+        rtol=1e-4)
+    assert pooled.abs().max() > 0
+    with pytest.raises(ValueError, match='need text_pixel_loss'):
+        MODELS.build(tiny_cfg(2, text_pixel_loss=None, mask_text_score=True))

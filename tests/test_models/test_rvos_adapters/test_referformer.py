@@ -5,6 +5,8 @@ import torch
 
 from mmlpose.models.rvos_adapters.referformer import (ReferFormerSegmenter,
                                                       box_cxcywh_to_xyxy,
+                                                      colour_map,
+                                                      mask_pooled_scores,
                                                       mask_to_box)
 from mmlpose.registry import MODELS
 
@@ -243,3 +245,66 @@ def test_the_sentence_decides_which_object_is_segmented(seed):
             m = model.predict(x[None, None], text, [0])[0]['mask']
             assert m[want].float().mean() > 0.8, (flip, text)
             assert m[other].float().mean() < 0.1, (flip, text)
+
+
+def test_mask_pooled_scores_by_hand():
+    """The mean text-pixel logit under each soft mask: a mask of logit
+    +inf on the left half and -inf elsewhere averages the left half."""
+    pixel = torch.tensor([[[1., 3.], [5., 7.]]])  # (N=1, 2, 2)
+    big = 50.
+    masks = torch.tensor([[[[big, -big], [big, -big]],
+                           [[-big, -big], [-big, big]],
+                           [[0., 0.], [0., 0.]]]])  # (N=1, Q=3, 2, 2)
+    scores = mask_pooled_scores(masks, pixel)
+    assert torch.allclose(scores, torch.tensor([[3., 7., 4.]]), atol=1e-4)
+    layered = mask_pooled_scores(masks[None].expand(2, -1, -1, -1, -1),
+                                 pixel)
+    assert layered.shape == (2, 1, 3)
+    masks.requires_grad_(True)
+    pixel.requires_grad_(True)
+    mask_pooled_scores(masks, pixel).sum().backward()
+    assert masks.grad is None  # the masks are weights only
+    assert pixel.grad.abs().sum() > 0
+
+
+def test_colour_map_is_the_mean_colour_per_cell():
+    x = torch.zeros(1, 3, 16, 16)
+    x[:, 0, :8, :8] = 1.  # red in the top-left quarter
+    out = colour_map(x, (2, 2))
+    assert out.shape == (1, 3, 2, 2)
+    assert out[0, 0, 0, 0] == 1. and out[0, 0].sum() == 1.
+    assert out[0, 1:].abs().sum() == 0
+
+
+def test_mask_text_score_adds_the_map_under_each_query_mask():
+    """In eval, the referred logit is the plain head's plus the learned
+    scale times the text-pixel map's mean under the query's own mask;
+    ``pixel_colour`` widens the map's projection by the 3 colour
+    channels."""
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            TINY,
+            text_pixel_loss=TEXT_PIXEL_LOSS,
+            pixel_colour=True,
+            mask_text_score=True)).eval()
+    assert model.pixel_proj.in_channels == TINY['embed_dims'] + 3
+    x = torch.randn(1, 2, 3, 32, 64)
+    with torch.no_grad():
+        model.text_score_scale.fill_(0.)
+        plain = model(x, ['the person in red'])
+        model.text_score_scale.fill_(1.5)
+        out = model(x, ['the person in red'])
+    assert out['pixel_logits'].shape == (1, 2, 4, 8)
+    pooled = mask_pooled_scores(out['mask_logits'][-1, 0],
+                                out['pixel_logits'][0])  # (F, Q)
+    assert torch.allclose(
+        out['cls_logits'][-1, 0] - plain['cls_logits'][-1, 0],
+        1.5 * pooled,
+        atol=1e-5)
+    assert pooled.abs().max() > 0
+    assert torch.equal(plain['mask_logits'], out['mask_logits'])
+    with pytest.raises(ValueError, match='need text_pixel_loss'):
+        MODELS.build(dict(TINY, mask_text_score=True))
+    with pytest.raises(ValueError, match='need text_pixel_loss'):
+        MODELS.build(dict(TINY, pixel_colour=True))
