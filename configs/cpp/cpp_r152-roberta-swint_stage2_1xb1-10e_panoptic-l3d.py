@@ -16,7 +16,8 @@ load_from_new_keys = [
     'text_proj.', 'video_encoder.', 'body_fusion.', 'level_embed', 'encoder.',
     'decoder.', 'query_content.', 'query_rank.', 'query_pos_head.',
     'cls_branches.', 'reg_branches.', 'mask_branch.', 'controller.',
-    'mask_fusion.', 'skeleton_head.', 'pixel_proj.', 'sentence_proj.'
+    'mask_fusion.', 'skeleton_head.', 'pixel_proj.', 'sentence_proj.',
+    'text_score_scale'
 ]
 
 train_cfg = dict(by_epoch=True, max_epochs=10, val_begin=1, val_interval=1)
