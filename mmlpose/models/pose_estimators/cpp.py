@@ -63,10 +63,11 @@ from torch import Tensor, nn
 
 from mmlpose.models.utils.query_parts import (
     DICE_LOSS, FOCAL_LOSS, MLP, _drop_text_encoder, _fill_text_encoder,
-    _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, colour_map,
-    dynamic_mask_logits, dynamic_mask_shapes, encode_projected_text,
-    hungarian_match, init_detr_heads, mask_pooled_scores, mask_to_box,
-    memory_fpn, referring_assigner, resize_logits, target_mask_at)
+    _mmdet_parts, add_mask_text_scores, box_cxcywh_to_xyxy,
+    box_xyxy_to_cxcywh, dynamic_mask_logits, dynamic_mask_shapes,
+    encode_projected_text, hungarian_match, init_detr_heads,
+    mask_pooled_scores, mask_to_box, memory_fpn, referring_assigner,
+    resize_logits, target_mask_at, text_pixel_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
 
@@ -151,8 +152,7 @@ class CPP(BaseModel):
         mask_text_score (bool): With ``text_pixel_loss``, every query's
             referred logit plus a learned multiple of the text-pixel map's
             mean under its own mask (both detached there), in training and
-            inference
-            (as ``ReferFormerSegmenter``; not in the paper).
+            inference (as ``ReferFormerSegmenter``; not in the paper).
         data_preprocessor (dict): :class:`L3DDataPreprocessor`, ImageNet
             statistics, BGR -> RGB.
         init_cfg (dict, optional): Initialisation config.
@@ -625,23 +625,14 @@ class CPP(BaseModel):
         if self.loss_text_pixel is not None and (
                 self.training or self.pixel_score_weight > 0
                 or self.mask_text_score):
-            pix_in = fpn
-            if self.pixel_colour:
-                pix_in = torch.cat([
-                    fpn,
-                    colour_map(inputs[batch, cur], tuple(fpn.shape[-2:]))
-                ], 1)
-            pix = self.pixel_proj(pix_in)
-            txt = self.sentence_proj(sentence)
-            out['pixel_logits'] = torch.einsum('bdhw,bd->bhw', pix,
-                                               txt) / math.sqrt(D)
+            out['pixel_logits'] = text_pixel_logits(
+                self.pixel_proj, self.sentence_proj, fpn, sentence,
+                inputs[batch, cur] if self.pixel_colour else None)
         if self.mask_text_score:
             # the layers with masks get the map's mean under each query mask
-            scores = self.text_score_scale * mask_pooled_scores(
-                masks, out['pixel_logits'].detach())  # (Lm, B, Q)
-            num_plain = cls_logits.shape[0] - scores.shape[0]
-            cls_logits = torch.cat(
-                [cls_logits[:num_plain], cls_logits[num_plain:] + scores])
+            cls_logits = add_mask_text_scores(cls_logits, masks,
+                                              out['pixel_logits'],
+                                              self.text_score_scale)
         out.update(
             peaks=peaks,
             ref_boxes=ref_boxes,
@@ -883,12 +874,10 @@ class CPP(BaseModel):
         choice = probs
         if self.pixel_score_weight > 0:
             w = self.pixel_score_weight
-            masks = out['mask_logits'][-1].sigmoid()  # (B, Q, h, w)
+            masks = out['mask_logits'][-1]  # (B, Q, h, w)
             pix = resize_logits(out['pixel_logits'],
-                                masks.shape[-2:]).sigmoid()[:, None]
-            under = (masks * pix).flatten(2).sum(-1) / masks.flatten(2).sum(
-                -1).clamp_min(1e-6)
-            choice = (1 - w) * probs + w * under
+                                masks.shape[-2:]).sigmoid()
+            choice = (1 - w) * probs + w * mask_pooled_scores(masks, pix)
         q = choice.argmax(1)
         batch = torch.arange(B, device=inputs.device)
         box = out['boxes'][-1][batch, q]  # (B, 4)

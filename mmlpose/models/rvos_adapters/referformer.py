@@ -21,11 +21,11 @@ from torch import Tensor, nn
 # shared with CPP (mmlpose.models.pose_estimators.cpp); importable from here
 from mmlpose.models.utils.query_parts import (  # noqa: F401
     DICE_LOSS, FOCAL_LOSS, MLP, TextCrossAttention, _drop_text_encoder,
-    _fill_text_encoder, _mmdet_parts, box_cxcywh_to_xyxy, box_xyxy_to_cxcywh,
-    colour_map, dynamic_mask_logits, dynamic_mask_shapes,
-    encode_projected_text, hungarian_match, init_detr_heads,
-    mask_pooled_scores, mask_to_box, memory_fpn, referring_assigner,
-    resize_logits)
+    _fill_text_encoder, _mmdet_parts, add_mask_text_scores,
+    box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, colour_map, dynamic_mask_logits,
+    dynamic_mask_shapes, encode_projected_text, hungarian_match,
+    init_detr_heads, mask_pooled_scores, mask_to_box, memory_fpn,
+    referring_assigner, resize_logits, text_pixel_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 
 
@@ -432,22 +432,14 @@ class ReferFormerSegmenter(BaseModule):
         pixel_logits = None
         if self.loss_text_pixel is not None and (self.training
                                                  or self.mask_text_score):
-            pix_in = fpn
-            if self.pixel_colour:
-                pix_in = torch.cat(
-                    [fpn, colour_map(inputs.flatten(0, 1), (h0, w0))], 1)
-            pix = self.pixel_proj(pix_in)  # (N, D, h0, w0)
-            txt = self.sentence_proj(sentence)  # (N, D)
-            pixel_logits = torch.einsum('ndhw,nd->nhw', pix,
-                                        txt) / math.sqrt(self.embed_dims)
+            pixel_logits = text_pixel_logits(
+                self.pixel_proj, self.sentence_proj, fpn, sentence,
+                inputs.flatten(0, 1) if self.pixel_colour else None)
         if self.mask_text_score:
             # the layers with masks (all in training with aux_loss, else
             # the last) get the text score under each query's mask
-            scores = self.text_score_scale * mask_pooled_scores(
-                masks, pixel_logits.detach())  # (Lm, N, Q)
-            num_plain = cls_logits.shape[0] - scores.shape[0]
-            cls_logits = torch.cat(
-                [cls_logits[:num_plain], cls_logits[num_plain:] + scores])
+            cls_logits = add_mask_text_scores(cls_logits, masks, pixel_logits,
+                                              self.text_score_scale)
         out = dict(
             cls_logits=cls_logits.view(-1, B, Fr, Q),
             boxes=boxes.view(-1, B, Fr, Q, 4),

@@ -276,6 +276,32 @@ def mask_pooled_scores(mask_logits: Tensor, pixel_logits: Tensor) -> Tensor:
     return total / weights.sum((-2, -1)).clamp_min(1e-6)
 
 
+def text_pixel_logits(pixel_proj: nn.Module,
+                      sentence_proj: nn.Module,
+                      fpn: Tensor,
+                      sentence: Tensor,
+                      frames: Optional[Tensor] = None) -> Tensor:
+    """``(N, h, w)`` text-pixel map (CRIS style): the scaled dot product of
+    the projected ``(N, D, h, w)`` stride-8 features (with the
+    :func:`colour_map` of the ``(N, 3, H, W)`` ``frames`` beside them when
+    given) and the projected ``(N, D)`` sentence feature."""
+    if frames is not None:
+        fpn = torch.cat([fpn, colour_map(frames, tuple(fpn.shape[-2:]))], 1)
+    pix = pixel_proj(fpn)
+    txt = sentence_proj(sentence)
+    return torch.einsum('ndhw,nd->nhw', pix, txt) / math.sqrt(pix.shape[1])
+
+
+def add_mask_text_scores(cls_logits: Tensor, mask_logits: Tensor,
+                         pixel_logits: Tensor, scale: Tensor) -> Tensor:
+    """``(L, N, Q)`` referred logits with ``scale`` times the detached
+    text-pixel map's mean under each query's mask added to the last ``Lm``
+    layers, those with ``(Lm, N, Q, h, w)`` mask logits."""
+    scores = scale * mask_pooled_scores(mask_logits, pixel_logits.detach())
+    num_plain = cls_logits.shape[0] - scores.shape[0]
+    return torch.cat([cls_logits[:num_plain], cls_logits[num_plain:] + scores])
+
+
 def resize_logits(mask_logits: Tensor, size: Tuple[int, int]) -> Tensor:
     """``(Q, h, w)`` -> ``(Q, *size)`` bilinear."""
     return F.interpolate(
