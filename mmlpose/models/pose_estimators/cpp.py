@@ -66,8 +66,9 @@ from mmlpose.models.utils.query_parts import (
     _mmdet_parts, add_mask_text_scores, box_cxcywh_to_xyxy,
     box_xyxy_to_cxcywh, dynamic_mask_logits, dynamic_mask_shapes,
     encode_projected_text, hungarian_match, init_detr_heads,
-    mask_pooled_scores, mask_to_box, memory_fpn, referring_assigner,
-    resize_logits, target_mask_at, text_pixel_logits)
+    mask_pooled_scores, mask_to_box, memory_fpn, person_text_loss,
+    pixel_projection, referring_assigner, resize_logits, target_mask_at,
+    text_pixel_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
 
@@ -151,8 +152,13 @@ class CPP(BaseModel):
             features (as ``ReferFormerSegmenter``; not in the paper).
         mask_text_score (bool): With ``text_pixel_loss``, every query's
             referred logit plus a learned multiple of the text-pixel map's
-            mean under its own mask (both detached there), in training and
+            mean under its own mask, centred over the queries (map and
+            masks detached there), in training and
             inference (as ``ReferFormerSegmenter``; not in the paper).
+        text_person_loss_weight (float): With ``text_pixel_loss``, weight of
+            the person-level text loss on the map (``person_text_loss``:
+            softmax over every person's mask toward the referred one; as
+            ``ReferFormerSegmenter``; not in the paper). Default 0 (off).
         data_preprocessor (dict): :class:`L3DDataPreprocessor`, ImageNet
             statistics, BGR -> RGB.
         init_cfg (dict, optional): Initialisation config.
@@ -203,6 +209,7 @@ class CPP(BaseModel):
                  pixel_score_weight: float = 0.,
                  pixel_colour: bool = False,
                  mask_text_score: bool = False,
+                 text_person_loss_weight: float = 0.,
                  data_preprocessor: Optional[dict] = dict(
                      type='L3DDataPreprocessor',
                      mean=IMAGENET_MEAN,
@@ -248,11 +255,17 @@ class CPP(BaseModel):
             raise ValueError('pixel_score_weight needs text_pixel_loss (the '
                              'text-pixel map)')
         self.pixel_score_weight = float(pixel_score_weight)
-        if (pixel_colour or mask_text_score) and text_pixel_loss is None:
-            raise ValueError('pixel_colour and mask_text_score need '
-                             'text_pixel_loss (the text-pixel map)')
+        if (pixel_colour or mask_text_score
+                or text_person_loss_weight) and text_pixel_loss is None:
+            raise ValueError('pixel_colour, mask_text_score and '
+                             'text_person_loss_weight need text_pixel_loss '
+                             '(the text-pixel map)')
+        if text_person_loss_weight < 0:
+            raise ValueError('text_person_loss_weight must be >= 0, got '
+                             f'{text_person_loss_weight}')
         self.pixel_colour = bool(pixel_colour)
         self.mask_text_score = bool(mask_text_score)
+        self.text_person_loss_weight = float(text_person_loss_weight)
 
         # 1. the 2D pose branch (both stages)
         self.pose_backbone = MODELS.build(pose_backbone)
@@ -372,7 +385,7 @@ class CPP(BaseModel):
         self.loss_mask = MODELS.build(loss_mask)
         self.loss_dice = MODELS.build(loss_dice)
         if text_pixel_loss is not None:
-            self.pixel_proj = nn.Conv2d(D + 3 * self.pixel_colour, D, 1)
+            self.pixel_proj = pixel_projection(D, self.pixel_colour)
             self.sentence_proj = nn.Linear(D, D)
             self.loss_text_pixel = MODELS.build(text_pixel_loss)
         if self.mask_text_score:
@@ -703,6 +716,11 @@ class CPP(BaseModel):
         if 'pixel_logits' in out:
             losses['loss_text_pixel'] = self._text_pixel_loss(
                 out['pixel_logits'], targets)
+            if self.text_person_loss_weight:
+                losses['loss_text_person'] = self.text_person_loss_weight * \
+                    person_text_loss(out['pixel_logits'],
+                                     [t['people'] for t in targets],
+                                     [t['referred'] for t in targets])
         return losses
 
     def _targets(self, data_samples, H: int, W: int, device) -> List[dict]:
@@ -750,6 +768,8 @@ class CPP(BaseModel):
             targets.append(
                 dict(
                     mask=mask,
+                    people=torch.as_tensor(_numpy(gt.masks)).bool(),
+                    referred=ref,
                     box=box,
                     box_norm=box_xyxy_to_cxcywh(norm),
                     valid=valid,

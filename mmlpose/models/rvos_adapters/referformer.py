@@ -25,7 +25,8 @@ from mmlpose.models.utils.query_parts import (  # noqa: F401
     box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, colour_map, dynamic_mask_logits,
     dynamic_mask_shapes, encode_projected_text, hungarian_match,
     init_detr_heads, mask_pooled_scores, mask_to_box, memory_fpn,
-    referring_assigner, resize_logits, text_pixel_logits)
+    person_text_loss, pixel_projection, referring_assigner, resize_logits,
+    text_pixel_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 
 
@@ -90,11 +91,17 @@ class ReferFormerSegmenter(BaseModule):
         mask_text_score (bool): With ``text_pixel_loss``, add to every
             query's "referred" logit a learned multiple (initially 1) of the
             mean text-pixel logit under the query's own mask
-            (:func:`mask_pooled_scores`), in training and at inference. Map
+            (:func:`mask_pooled_scores`) less its mean over the queries, in
+            training and at inference. Map
             and masks are detached there: the map learns from its own loss
             only, and the class loss learns how far to trust it, so the
             dense text-pixel evidence reaches the choice of the query. Not
             in ReferFormer. Defaults to False.
+        text_person_loss_weight (float): With ``text_pixel_loss``, weight of
+            :func:`person_text_loss`: the map's mean under each person's
+            ground-truth mask (``people_masks`` of :meth:`loss`), a softmax
+            over the frame's people toward the referred one. Not in
+            ReferFormer. Defaults to 0 (off).
         save_text_encoder (bool): Keep the frozen text encoder's weights in
             ``state_dict`` (checkpoints). Defaults to False: they are left
             out (the encoder is rebuilt from its own weights) and filled in
@@ -141,6 +148,7 @@ class ReferFormerSegmenter(BaseModule):
                  text_pixel_loss: Optional[dict] = None,
                  pixel_colour: bool = False,
                  mask_text_score: bool = False,
+                 text_person_loss_weight: float = 0.,
                  save_text_encoder: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -163,11 +171,17 @@ class ReferFormerSegmenter(BaseModule):
         self.mask_loss_stride = mask_loss_stride
         self.aux_loss = aux_loss
         self.save_text_encoder = bool(save_text_encoder)
-        if (pixel_colour or mask_text_score) and text_pixel_loss is None:
-            raise ValueError('pixel_colour and mask_text_score need '
-                             'text_pixel_loss (the text-pixel map)')
+        if (pixel_colour or mask_text_score
+                or text_person_loss_weight) and text_pixel_loss is None:
+            raise ValueError('pixel_colour, mask_text_score and '
+                             'text_person_loss_weight need text_pixel_loss '
+                             '(the text-pixel map)')
+        if text_person_loss_weight < 0:
+            raise ValueError('text_person_loss_weight must be >= 0, got '
+                             f'{text_person_loss_weight}')
         self.pixel_colour = bool(pixel_colour)
         self.mask_text_score = bool(mask_text_score)
+        self.text_person_loss_weight = float(text_person_loss_weight)
 
         # visual
         backbone = dict(backbone)
@@ -266,8 +280,7 @@ class ReferFormerSegmenter(BaseModule):
         self.loss_mask = MODELS.build(loss_mask)
         self.loss_dice = MODELS.build(loss_dice)
         if text_pixel_loss is not None:
-            self.pixel_proj = nn.Conv2d(
-                embed_dims + 3 * self.pixel_colour, embed_dims, 1)
+            self.pixel_proj = pixel_projection(embed_dims, self.pixel_colour)
             self.sentence_proj = nn.Linear(embed_dims, embed_dims)
             self.loss_text_pixel = MODELS.build(text_pixel_loss)
         else:
@@ -465,7 +478,9 @@ class ReferFormerSegmenter(BaseModule):
         texts: Sequence[str],
         gt_masks: Sequence[Tensor],
         current_idx: Sequence[int],
-        present: Optional[Sequence[Optional[Tensor]]] = None
+        present: Optional[Sequence[Optional[Tensor]]] = None,
+        people_masks: Optional[Sequence[Tensor]] = None,
+        referred: Optional[Sequence[int]] = None
     ) -> Dict[str, Tensor]:
         """Losses of the queries matched to the referred object.
 
@@ -478,13 +493,22 @@ class ReferFormerSegmenter(BaseModule):
             present (Sequence, optional): B ``(F,)`` bool: frames where the
                 referred object is present (its query is a positive of the
                 class loss there); None: the current frame only.
+            people_masks (Sequence[Tensor], optional): B ``(P, H, W)`` bool
+                masks of every person at the current frame, and
+            referred (Sequence[int], optional): the referred person's index
+                among them; both needed with ``text_person_loss_weight``.
 
         Returns:
             dict: ``loss_cls``, ``loss_bbox``, ``loss_iou``, ``loss_mask``,
             ``loss_dice`` (last layer) and ``d{i}.loss_*`` for the earlier
-            decoder layers when ``aux_loss``.
+            decoder layers when ``aux_loss``; ``loss_text_pixel`` and
+            ``loss_text_person`` with those options.
         """
         B, Fr, _, H, W = inputs.shape
+        if self.text_person_loss_weight and (people_masks is None
+                                             or referred is None):
+            raise ValueError('text_person_loss_weight needs people_masks '
+                             'and referred (every person\'s mask)')
         targets = self._targets(gt_masks, current_idx, present, B, Fr, H, W,
                                 inputs.device)
         out = self(inputs, texts)
@@ -504,6 +528,12 @@ class ReferFormerSegmenter(BaseModule):
         if 'pixel_logits' in out:
             losses['loss_text_pixel'] = self._text_pixel_loss(
                 out['pixel_logits'], targets)
+            if self.text_person_loss_weight:
+                cur = torch.as_tensor([t['cur'] for t in targets])
+                losses['loss_text_person'] = self.text_person_loss_weight * \
+                    person_text_loss(
+                        out['pixel_logits'][torch.arange(B), cur],
+                        people_masks, referred)
         return losses
 
     def _text_pixel_loss(self, pixel_logits: Tensor,

@@ -215,10 +215,11 @@ class RVOSCascade(BaseModel):
 
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         """The segmenter's losses on the referred person's current-frame
-        mask (``gt_instances.masks[referred_index]``)."""
+        mask (``gt_instances.masks[referred_index]``; every person's mask
+        for the segmenter's person-level text loss)."""
         texts = self._texts(data_samples, inputs)
         num_frames = inputs.shape[1]
-        masks, cur_idx, present = [], [], []
+        masks, cur_idx, present, people, referred = [], [], [], [], []
         for s in data_samples:
             gt = s.gt_instances
             if 'masks' not in gt:
@@ -226,6 +227,8 @@ class RVOSCascade(BaseModel):
                                  'LoadReferMask to the pipeline)')
             ref = int(s.metainfo['referred_index'])
             masks.append(torch.as_tensor(_to_numpy(gt.masks[ref])).bool())
+            people.append(torch.as_tensor(_to_numpy(gt.masks)).bool())
+            referred.append(ref)
             cur = self._current_idx(s, num_frames)
             cur_idx.append(cur)
             vis = gt.get('window_visible', None)
@@ -235,7 +238,8 @@ class RVOSCascade(BaseModel):
                 if vis.ndim == 2 and vis.shape[0] == num_frames:
                     p = torch.from_numpy(vis.any(-1))
             present.append(p)
-        return self.segmenter.loss(inputs, texts, masks, cur_idx, present)
+        return self.segmenter.loss(inputs, texts, masks, cur_idx, present,
+                                   people, referred)
 
     @torch.no_grad()
     def predict(self, inputs: Tensor, data_samples: list) -> list:

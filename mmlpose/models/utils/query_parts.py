@@ -276,6 +276,19 @@ def mask_pooled_scores(mask_logits: Tensor, pixel_logits: Tensor) -> Tensor:
     return total / weights.sum((-2, -1)).clamp_min(1e-6)
 
 
+def pixel_projection(embed_dims: int, with_colour: bool) -> nn.Module:
+    """Projection of the stride-8 features for :func:`text_pixel_logits`:
+    a 1x1 conv, or with the 3 :func:`colour_map` channels beside the
+    features two 1x1 convs with a ReLU (a colour word names a region of
+    colour space, such as grey between black and white, that a linear
+    form cannot pick out)."""
+    if not with_colour:
+        return nn.Conv2d(embed_dims, embed_dims, 1)
+    return nn.Sequential(
+        nn.Conv2d(embed_dims + 3, embed_dims, 1), nn.ReLU(inplace=True),
+        nn.Conv2d(embed_dims, embed_dims, 1))
+
+
 def text_pixel_logits(pixel_proj: nn.Module,
                       sentence_proj: nn.Module,
                       fpn: Tensor,
@@ -295,11 +308,62 @@ def text_pixel_logits(pixel_proj: nn.Module,
 def add_mask_text_scores(cls_logits: Tensor, mask_logits: Tensor,
                          pixel_logits: Tensor, scale: Tensor) -> Tensor:
     """``(L, N, Q)`` referred logits with ``scale`` times the detached
-    text-pixel map's mean under each query's mask added to the last ``Lm``
-    layers, those with ``(Lm, N, Q, h, w)`` mask logits."""
-    scores = scale * mask_pooled_scores(mask_logits, pixel_logits.detach())
+    text-pixel map's mean under each query's mask, centred over the
+    queries (only which query the map prefers counts, not the map's
+    offset), added to the last ``Lm`` layers, those with
+    ``(Lm, N, Q, h, w)`` mask logits."""
+    pooled = mask_pooled_scores(mask_logits, pixel_logits.detach())
+    scores = scale * (pooled - pooled.mean(-1, keepdim=True))
     num_plain = cls_logits.shape[0] - scores.shape[0]
     return torch.cat([cls_logits[:num_plain], cls_logits[num_plain:] + scores])
+
+
+def person_text_loss(pixel_logits: Tensor, people_masks: Sequence[Tensor],
+                     referred: Sequence[int]) -> Tensor:
+    """Which person the sentence names, from the text-pixel map: the
+    cross-entropy, over the people of each sample's frame, of the map's
+    mean logit under each person's mask, the referred person the target
+    (a person-level objective beside the per-pixel one: the map only has
+    to score the named person above the others, not to paint the whole
+    body; not in ReferFormer / CRIS).
+
+    Args:
+        pixel_logits (Tensor): ``(N, h, w)`` text-pixel logits.
+        people_masks (Sequence[Tensor]): N ``(P_i, H, W)`` bool masks of
+            every person of the frame (any resolution; resized with
+            :func:`target_mask_at`).
+        referred (Sequence[int]): N indices of the referred person.
+
+    Returns:
+        Tensor: Scalar mean over the samples with the referred person and
+        at least one other person visible at the map's resolution; a zero
+        that keeps the graph when there are none.
+    """
+    if len(people_masks) != len(pixel_logits) or \
+            len(referred) != len(pixel_logits):
+        raise ValueError(f'need {len(pixel_logits)} people_masks and '
+                         f'referred, got {len(people_masks)} and '
+                         f'{len(referred)}')
+    size = tuple(pixel_logits.shape[-2:])
+    losses = []
+    for logits, masks, ref in zip(pixel_logits, people_masks, referred):
+        masks = torch.as_tensor(masks, device=logits.device).bool()
+        if masks.ndim != 3 or not 0 <= int(ref) < len(masks):
+            raise ValueError(f'people masks must be (P, H, W) with the '
+                             f'referred index {ref} among them, got '
+                             f'{tuple(masks.shape)}')
+        small = torch.stack([target_mask_at(m, size) for m in masks])
+        shown = small.flatten(1).any(1)
+        if not shown[int(ref)] or shown.sum() < 2:
+            continue
+        keep = torch.nonzero(shown)[:, 0]
+        weights = small[keep].float()
+        pooled = (weights * logits).sum((-2, -1)) / weights.sum((-2, -1))
+        target = torch.nonzero(keep == int(ref))[0]
+        losses.append(F.cross_entropy(pooled[None], target))
+    if not losses:
+        return pixel_logits.sum() * 0.
+    return torch.stack(losses).mean()
 
 
 def resize_logits(mask_logits: Tensor, size: Tuple[int, int]) -> Tensor:

@@ -11,7 +11,8 @@ from mmlpose.datasets.transforms import (GenerateVoxelPoseTargets,
                                          PackL3DInputs)
 from mmlpose.evaluation.metrics import L3DHPEMetric
 from mmlpose.models.pose_estimators.cpp import CPP, STAGE2_KEYS
-from mmlpose.models.utils.query_parts import mask_pooled_scores
+from mmlpose.models.utils.query_parts import (mask_pooled_scores,
+                                              person_text_loss)
 from mmlpose.registry import MODELS
 from mmlpose.structures.panoptic import camera_to_world_mm
 
@@ -425,7 +426,7 @@ def test_mask_text_score_adds_the_map_under_each_query_mask():
     m = MODELS.build(tiny_cfg(2, pixel_colour=True, mask_text_score=True))
     m.init_weights()
     m.eval()
-    assert m.pixel_proj.in_channels == 32 + 3
+    assert m.pixel_proj[0].in_channels == 32 + 3
     assert any('text_score_scale'.startswith(k) for k in m.STAGE2_KEYS)
     with torch.no_grad():
         m.text_score_scale.fill_(0.)
@@ -435,9 +436,39 @@ def test_mask_text_score_adds_the_map_under_each_query_mask():
     pooled = mask_pooled_scores(out['mask_logits'][-1], out['pixel_logits'])
     torch.testing.assert_close(
         out['cls_logits'][-1] - plain['cls_logits'][-1],
-        2. * pooled,
+        2. * (pooled - pooled.mean(-1, keepdim=True)),
         atol=1e-5,
         rtol=1e-4)
     assert pooled.abs().max() > 0
     with pytest.raises(ValueError, match='need text_pixel_loss'):
         MODELS.build(tiny_cfg(2, text_pixel_loss=None, mask_text_score=True))
+
+
+def test_text_person_loss_is_the_map_softmax_over_the_people():
+    """``text_person_loss_weight``: a ``loss_text_person`` equal to the
+    weight times :func:`person_text_loss` of the map and every person's
+    mask, with gradients into the map's projections; without the map it
+    is refused."""
+    torch.manual_seed(0)
+    m = MODELS.build(tiny_cfg(2, pixel_colour=True,
+                              text_person_loss_weight=3.))
+    m.init_weights()
+    m.train()
+    data = batch(m, training=True)
+    losses = m(**data, mode='loss')
+    assert 'loss_text_person' in losses
+    assert torch.isfinite(losses['loss_text_person'])
+    losses['loss_text_person'].backward()
+    assert m.pixel_proj[0].weight.grad.abs().sum() > 0
+    assert m.sentence_proj.weight.grad.abs().sum() > 0
+    with torch.no_grad():  # train mode, no dropout: the same map
+        pixel = m(**data, mode='tensor')['pixel_logits']
+    samples = data['data_samples']
+    want = 3. * person_text_loss(
+        pixel, [torch.as_tensor(s.gt_instances.masks) for s in samples],
+        [int(s.metainfo['referred_index']) for s in samples])
+    assert want > 0
+    torch.testing.assert_close(losses['loss_text_person'].detach(), want)
+    with pytest.raises(ValueError, match='need text_pixel_loss'):
+        MODELS.build(
+            tiny_cfg(2, text_pixel_loss=None, text_person_loss_weight=1.))

@@ -7,7 +7,8 @@ from mmlpose.models.rvos_adapters.referformer import (ReferFormerSegmenter,
                                                       box_cxcywh_to_xyxy,
                                                       colour_map,
                                                       mask_pooled_scores,
-                                                      mask_to_box)
+                                                      mask_to_box,
+                                                      person_text_loss)
 from mmlpose.registry import MODELS
 
 pytest.importorskip('mmdet')
@@ -288,7 +289,7 @@ def test_mask_text_score_adds_the_map_under_each_query_mask():
             text_pixel_loss=TEXT_PIXEL_LOSS,
             pixel_colour=True,
             mask_text_score=True)).eval()
-    assert model.pixel_proj.in_channels == TINY['embed_dims'] + 3
+    assert model.pixel_proj[0].in_channels == TINY['embed_dims'] + 3
     x = torch.randn(1, 2, 3, 32, 64)
     with torch.no_grad():
         model.text_score_scale.fill_(0.)
@@ -300,7 +301,7 @@ def test_mask_text_score_adds_the_map_under_each_query_mask():
                                 out['pixel_logits'][0])  # (F, Q)
     assert torch.allclose(
         out['cls_logits'][-1, 0] - plain['cls_logits'][-1, 0],
-        1.5 * pooled,
+        1.5 * (pooled - pooled.mean(-1, keepdim=True)),
         atol=1e-5)
     assert pooled.abs().max() > 0
     assert torch.equal(plain['mask_logits'], out['mask_logits'])
@@ -308,3 +309,75 @@ def test_mask_text_score_adds_the_map_under_each_query_mask():
         MODELS.build(dict(TINY, mask_text_score=True))
     with pytest.raises(ValueError, match='need text_pixel_loss'):
         MODELS.build(dict(TINY, pixel_colour=True))
+    with pytest.raises(ValueError, match='need text_pixel_loss'):
+        MODELS.build(dict(TINY, text_person_loss_weight=1.))
+
+
+def test_person_text_loss_by_hand():
+    """Cross-entropy over the people of the map's mean under each mask:
+    means 1 and 3 under two people, the second referred, give
+    log(1 + e^-2); samples without another visible person are left out;
+    bad masks raise."""
+    pixel = torch.tensor([[[1., 1., 3., 3.]] * 2,
+                          [[0., 0., 0., 0.]] * 2])  # (N=2, 2, 4)
+    left = torch.zeros(2, 4, dtype=torch.bool)
+    left[:, :2] = True
+    people = torch.stack([left, ~left])  # (P=2, 2, 4)
+    loss = person_text_loss(pixel, [people, people[:1]], [1, 0])
+    want = torch.log1p(torch.exp(torch.tensor(-2.)))
+    assert torch.allclose(loss, want, atol=1e-6)
+    # the resolution of the masks does not matter (resized to the map's)
+    big = people.repeat_interleave(4, 1).repeat_interleave(4, 2)
+    assert torch.allclose(person_text_loss(pixel[:1], [big], [1]), want)
+    pixel.requires_grad_(True)
+    person_text_loss(pixel, [people, people], [0, 0]).backward()
+    assert pixel.grad[0, :, :2].sum() < 0 < pixel.grad[0, :, 2:].sum()
+    alone = person_text_loss(pixel, [people[:1], people[:1]], [0, 0])
+    assert alone == 0 and alone.requires_grad
+    with pytest.raises(ValueError, match='referred index 2'):
+        person_text_loss(pixel[:1], [people], [2])
+    with pytest.raises(ValueError, match='need 1 people_masks'):
+        person_text_loss(pixel[:1], [people, people], [0])
+
+
+def test_person_text_loss_teaches_the_map_which_person_is_named():
+    """The segmenter with the person-level text loss: the loss appears,
+    needs every person's mask, and training on two coloured people makes
+    the map's mean higher under the named one for both sentences."""
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            TINY,
+            text_pixel_loss=TEXT_PIXEL_LOSS,
+            pixel_colour=True,
+            mask_text_score=True,
+            text_person_loss_weight=1.))
+    img, red = _rectangles()
+    blue = torch.zeros_like(red)
+    blue[8:28, 38:60] = True
+    people = torch.stack([red, blue])
+    x = img[None, None]
+    with pytest.raises(ValueError, match='needs people_masks'):
+        model.loss(x, ['the red one'], [red], [0])
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=3e-3)
+    texts = (['the red one'], ['the blue one'])
+    first = None
+    for step in range(30):
+        text = texts[step % 2]
+        ref = step % 2
+        losses = model.loss(x, text, [people[ref]], [0], None, [people],
+                            [ref])
+        if first is None:
+            first = float(losses['loss_text_person'])
+        opt.zero_grad()
+        sum(losses.values()).backward()
+        opt.step()
+    model.eval()
+    small = torch.nn.functional.interpolate(
+        people[None].float(), size=(4, 8), mode='area')[0] >= 0.5
+    with torch.no_grad():
+        for ref, text in enumerate(texts):
+            pixel = model(x, text)['pixel_logits'][0, 0]
+            means = [float(pixel[m].mean()) for m in small]
+            assert means[ref] > means[1 - ref], (text, means)

@@ -225,6 +225,42 @@ def test_real_segmenter_predict_and_loss_modes(cascade):
     assert out2.pred_det_index == -1
 
 
+def test_training_gives_the_segmenter_every_persons_mask(monkeypatch):
+    """With the person-level text loss, the cascade hands the segmenter
+    all people's current-frame masks and the referred index, and the loss
+    is the segmenter's ``person_text_loss`` of exactly those masks."""
+    import mmlpose.models.rvos_adapters.referformer as referformer
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='RVOSCascade',
+            segmenter=dict(
+                TINY_SEGMENTER,
+                text_pixel_loss=dict(
+                    type='mmdet.DiceLoss', use_sigmoid=True,
+                    naive_dice=True, eps=1.0, loss_weight=2.0),
+                text_person_loss_weight=1.5),
+            data_preprocessor=dict(type='BaseDataPreprocessor')))
+    cam, gt3d, det, scores = _scene()
+    cur, (W, H) = 2, (64, 32)
+    trans = letterbox_affine((1920, 1080), (W, H))
+    sample = _sample(cam, gt3d, det, scores, cur, trans, (H, W))
+    seen = {}
+    real = referformer.person_text_loss
+
+    def spy(pixel_logits, people_masks, referred):
+        seen.update(people=people_masks, referred=referred)
+        return real(pixel_logits, people_masks, referred)
+
+    monkeypatch.setattr(referformer, 'person_text_loss', spy)
+    model.train()
+    losses = model(torch.randn(1, 6, 3, H, W), [sample], mode='loss')
+    assert torch.isfinite(losses['loss_text_person'])
+    assert seen['referred'] == [1]
+    assert torch.equal(seen['people'][0],
+                       torch.as_tensor(sample.gt_instances.masks))
+
+
 def test_bad_samples_raise(cascade):
     x = torch.randn(1, 2, 3, 32, 64)
     s = PoseDataSample(metainfo=dict(text='', current_idx=0))
