@@ -357,7 +357,8 @@ def test_configs_hold_the_paper_settings_and_build():
         assert cfg.default_hooks.checkpoint.save_best == 'PICI'
         # the tiny config holds the CPU recipe, the paper one ReferFormer's
         is_paper = size == (960, 512)
-        assert cfg.optim_wrapper.clip_grad.max_norm == (0.1 if is_paper else 1.0)
+        clip = cfg.optim_wrapper.clip_grad.max_norm
+        assert clip == (0.1 if is_paper else 1.0)
         assert cfg.optim_wrapper.optimizer.lr == (1e-4 if is_paper else 4e-4)
         assert (cfg.model.segmenter.text_pixel_loss is None) == is_paper
     seg = paper.model.segmenter
