@@ -64,6 +64,7 @@ from torch import Tensor, nn
 from mmlpose.models.utils.query_parts import (
     DICE_LOSS, FOCAL_LOSS, MLP, _drop_text_encoder, _fill_text_encoder,
     _mmdet_parts, add_mask_text_scores, box_cxcywh_to_xyxy,
+    check_text_pixel_options,
     box_xyxy_to_cxcywh, dynamic_mask_logits, dynamic_mask_shapes,
     encode_projected_text, hungarian_match, init_detr_heads,
     mask_pooled_scores, mask_to_box, memory_fpn, person_text_loss,
@@ -255,14 +256,8 @@ class CPP(BaseModel):
             raise ValueError('pixel_score_weight needs text_pixel_loss (the '
                              'text-pixel map)')
         self.pixel_score_weight = float(pixel_score_weight)
-        if (pixel_colour or mask_text_score
-                or text_person_loss_weight) and text_pixel_loss is None:
-            raise ValueError('pixel_colour, mask_text_score and '
-                             'text_person_loss_weight need text_pixel_loss '
-                             '(the text-pixel map)')
-        if text_person_loss_weight < 0:
-            raise ValueError('text_person_loss_weight must be >= 0, got '
-                             f'{text_person_loss_weight}')
+        check_text_pixel_options(text_pixel_loss, pixel_colour,
+                                 mask_text_score, text_person_loss_weight)
         self.pixel_colour = bool(pixel_colour)
         self.mask_text_score = bool(mask_text_score)
         self.text_person_loss_weight = float(text_person_loss_weight)

@@ -22,7 +22,8 @@ from torch import Tensor, nn
 from mmlpose.models.utils.query_parts import (  # noqa: F401
     DICE_LOSS, FOCAL_LOSS, MLP, TextCrossAttention, _drop_text_encoder,
     _fill_text_encoder, _mmdet_parts, add_mask_text_scores,
-    box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, colour_map, dynamic_mask_logits,
+    box_cxcywh_to_xyxy, box_xyxy_to_cxcywh, check_text_pixel_options,
+    colour_map, dynamic_mask_logits,
     dynamic_mask_shapes, encode_projected_text, hungarian_match,
     init_detr_heads, mask_pooled_scores, mask_to_box, memory_fpn,
     person_text_loss, pixel_projection, referring_assigner, resize_logits,
@@ -171,14 +172,8 @@ class ReferFormerSegmenter(BaseModule):
         self.mask_loss_stride = mask_loss_stride
         self.aux_loss = aux_loss
         self.save_text_encoder = bool(save_text_encoder)
-        if (pixel_colour or mask_text_score
-                or text_person_loss_weight) and text_pixel_loss is None:
-            raise ValueError('pixel_colour, mask_text_score and '
-                             'text_person_loss_weight need text_pixel_loss '
-                             '(the text-pixel map)')
-        if text_person_loss_weight < 0:
-            raise ValueError('text_person_loss_weight must be >= 0, got '
-                             f'{text_person_loss_weight}')
+        check_text_pixel_options(text_pixel_loss, pixel_colour,
+                                 mask_text_score, text_person_loss_weight)
         self.pixel_colour = bool(pixel_colour)
         self.mask_text_score = bool(mask_text_score)
         self.text_person_loss_weight = float(text_person_loss_weight)

@@ -276,6 +276,22 @@ def mask_pooled_scores(mask_logits: Tensor, pixel_logits: Tensor) -> Tensor:
     return total / weights.sum((-2, -1)).clamp_min(1e-6)
 
 
+def check_text_pixel_options(text_pixel_loss: Optional[dict],
+                             pixel_colour: bool, mask_text_score: bool,
+                             text_person_loss_weight: float) -> None:
+    """Raise a clear error when the text-pixel map's options are set
+    without the map (``text_pixel_loss``) or the person-loss weight is
+    negative."""
+    if (pixel_colour or mask_text_score
+            or text_person_loss_weight) and text_pixel_loss is None:
+        raise ValueError('pixel_colour, mask_text_score and '
+                         'text_person_loss_weight need text_pixel_loss '
+                         '(the text-pixel map)')
+    if text_person_loss_weight < 0:
+        raise ValueError('text_person_loss_weight must be >= 0, got '
+                         f'{text_person_loss_weight}')
+
+
 def pixel_projection(embed_dims: int, with_colour: bool) -> nn.Module:
     """Projection of the stride-8 features for :func:`text_pixel_logits`:
     a 1x1 conv, or with the 3 :func:`colour_map` channels beside the
