@@ -57,7 +57,13 @@ class L3DHPEMetric(BaseMetric):
       over samples that have both (only when some sample has them);
     - ``chance`` (%): mean of 1/P, the PICI of a random pick;
     - ``num_samples`` and ``missing``: samples evaluated and, among them,
-      those without any prediction (neither skeleton nor mask).
+      those without any prediction (neither skeleton nor mask);
+    - with ``bootstrap`` > 0: ``PICI_lo`` / ``PICI_hi`` and ``gain_lo`` /
+      ``gain_hi``, the 95 % interval of PICI and of PICI minus chance
+      (points) over ``bootstrap`` resamplings of whole videos
+      (``video_id``) with replacement. The samples of one video share its
+      people and sentences, so they are not independent draws: a small
+      split's interval is far wider than a per-sample one would be.
 
     A missing prediction (no ``pred_instances.keypoints_3d``, or ``(0, 15,
     3)``, and no ``pred_mask``) counts as not identified in PICI and is left
@@ -70,6 +76,10 @@ class L3DHPEMetric(BaseMetric):
     ``gt_instances.masks`` ``(P, H, W)`` and ``pred_mask`` ``(H, W)``.
 
     Args:
+        bootstrap (int): Video resamplings for the 95 % intervals; 0 (the
+            default) computes none. Samples without ``video_id`` are each
+            their own video.
+        bootstrap_seed (int): Seed of the resampling. Defaults to 0.
         collect_device (str): ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): Metric name prefix.
     """
@@ -77,9 +87,15 @@ class L3DHPEMetric(BaseMetric):
     default_prefix: Optional[str] = ''
 
     def __init__(self,
+                 bootstrap: int = 0,
+                 bootstrap_seed: int = 0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if int(bootstrap) < 0:
+            raise ValueError(f'bootstrap must be >= 0, got {bootstrap}')
+        self.bootstrap = int(bootstrap)
+        self.bootstrap_seed = int(bootstrap_seed)
 
     def process(self, data_batch, data_samples: Sequence) -> None:
         """Keep the per-sample scalars of each predicted sample."""
@@ -106,6 +122,8 @@ class L3DHPEMetric(BaseMetric):
             scalars = l3dhpe_sample(pred, gt, visible, int(referred),
                                     pred_mask, gt_masks)
             scalars['category'] = str(cat)
+            video = lookup_field(sample, 'video_id')
+            scalars['video'] = None if video is None else str(video)
             scalars['has_iou'] = pred_mask is not None and \
                 gt_masks is not None
             self.results.append(scalars)
@@ -131,12 +149,44 @@ class L3DHPEMetric(BaseMetric):
         out['missing'] = int(sum(r['missing'] for r in rows))
         return out
 
+    def _intervals(self, rows: List[dict]) -> Dict[str, float]:
+        """95 % video-bootstrap intervals of PICI and PICI - chance."""
+        videos: Dict[object, List[int]] = {}
+        for i, r in enumerate(rows):
+            key = r.get('video')
+            videos.setdefault(('sample', i) if key is None else key,
+                              []).append(i)
+        # per video: number of samples, correct ones, sum of chances
+        stats = np.array([[
+            len(idx),
+            sum(float(rows[i]['correct']) for i in idx),
+            sum(float(rows[i]['chance']) for i in idx)
+        ] for idx in videos.values()])
+        rng = np.random.default_rng(self.bootstrap_seed)
+        draws = rng.integers(0, len(stats), (self.bootstrap, len(stats)))
+        counts = np.stack([
+            np.bincount(d, minlength=len(stats)) for d in draws
+        ]).astype(np.float64)  # (B, V) times each video is drawn
+        total = counts @ stats  # (B, 3)
+        pici = 100. * total[:, 1] / total[:, 0]
+        gain = pici - 100. * total[:, 2] / total[:, 0]
+        lo, hi = 2.5, 97.5
+        return {
+            'PICI_lo': float(np.percentile(pici, lo)),
+            'PICI_hi': float(np.percentile(pici, hi)),
+            'gain_lo': float(np.percentile(gain, lo)),
+            'gain_hi': float(np.percentile(gain, hi)),
+            'num_videos': len(stats),
+        }
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Overall and per-category means; logs one table."""
         if not results:
             raise ValueError('L3DHPEMetric got no sample to evaluate')
         with_iou = any(r['has_iou'] for r in results)
         overall = self._reduce(results, with_iou)
+        if self.bootstrap:
+            overall.update(self._intervals(results))
         metrics = dict(overall)
         cats = [
             c for c in CATEGORY_NAMES
@@ -145,8 +195,10 @@ class L3DHPEMetric(BaseMetric):
         cats += sorted({r['category'] for r in results} - set(cats))
         per_cat = {}
         for cat in cats:
-            per_cat[cat] = self._reduce(
-                [r for r in results if r['category'] == cat], with_iou)
+            rows = [r for r in results if r['category'] == cat]
+            per_cat[cat] = self._reduce(rows, with_iou)
+            if self.bootstrap:
+                per_cat[cat].update(self._intervals(rows))
             for key, value in per_cat[cat].items():
                 metrics[f'{key}/{cat}'] = value
         print_log(
@@ -158,17 +210,33 @@ class L3DHPEMetric(BaseMetric):
     def table(overall: dict, per_cat: Dict[str, dict]) -> str:
         """A plain text table: one row per category and the overall row."""
         cols = [
-            k for k in ('PICI', 'MPJPE-L', 'MPJPE', 'MRPE', 'mIoU', 'chance',
-                        'num_samples') if k in overall
+            k for k in ('PICI', 'PICI_lo', 'MPJPE-L', 'MPJPE', 'MRPE', 'mIoU',
+                        'chance', 'gain_lo', 'num_samples') if k in overall
         ]
-        head = ['category'] + [
-            f'{c} (%)' if c in ('PICI', 'mIoU', 'chance') else
-            ('N' if c == 'num_samples' else f'{c} (mm)') for c in cols
-        ]
-        rows = [[name] + [
-            str(vals[c]) if c == 'num_samples' else f'{vals[c]:.1f}'
-            for c in cols
-        ] for name, vals in list(per_cat.items()) + [('overall', overall)]]
+        titles = {
+            'PICI_lo': 'PICI 95% CI',
+            'gain_lo': 'PICI-chance 95% CI',
+            'num_samples': 'N'
+        }
+
+        def title(c):
+            if c in titles:
+                return titles[c]
+            return f'{c} (%)' if c in ('PICI', 'mIoU', 'chance') else \
+                f'{c} (mm)'
+
+        def cell(vals, c):
+            if c == 'num_samples':
+                return str(vals[c])
+            if c.endswith('_lo'):
+                hi = c[:-3] + '_hi'
+                return f'{vals[c]:.1f} .. {vals[hi]:.1f}'
+            return f'{vals[c]:.1f}'
+
+        head = ['category'] + [title(c) for c in cols]
+        rows = [[name] + [cell(vals, c) for c in cols]
+                for name, vals in list(per_cat.items()) + [('overall',
+                                                            overall)]]
         widths = [
             max(len(r[i]) for r in rows + [head]) for i in range(len(head))
         ]

@@ -131,3 +131,75 @@ def test_table_format():
     assert 'PICI (%)' in lines[0] and 'MPJPE-L (mm)' in lines[0]
     assert lines[2].strip().startswith('appearance')
     assert lines[-1].strip().startswith('overall') and '50.0' in lines[-1]
+
+
+def _video_samples(correct_per_video, num_people=2):
+    """One sample per entry; each video's samples share its ``video_id``."""
+    gt, _ = _scene()
+    samples = []
+    for v, flags in enumerate(correct_per_video):
+        for ok in flags:
+            s = _sample(gt[0], 0 if ok else 1, 'appearance', num_people)
+            s.set_metainfo(dict(video_id=f'clip_{v}'))
+            samples.append(s)
+    return samples
+
+
+def test_bootstrap_resamples_whole_videos():
+    # one video of 3 right samples, one of 1 wrong: a resampling of whole
+    # videos draws each video's counts together (computed here by hand
+    # from the same generator)
+    samples = _video_samples([[True, True, True], [False]])
+    metric = L3DHPEMetric(bootstrap=200, bootstrap_seed=1)
+    metric.process({}, samples)
+    out = metric.compute_metrics(metric.results)
+    assert out['PICI'] == pytest.approx(75.)
+    assert out['num_videos'] == 2
+    draws = np.random.default_rng(1).integers(0, 2, (200, 2))
+    values = []
+    for d in draws:
+        n = np.array([3, 1])[d].sum()
+        values.append(100. * np.array([3, 0])[d].sum() / n)
+    assert out['PICI_lo'] == pytest.approx(np.percentile(values, 2.5))
+    assert out['PICI_hi'] == pytest.approx(np.percentile(values, 97.5))
+    # chance is 50 for every sample: the gain is PICI - 50
+    assert out['gain_lo'] == pytest.approx(out['PICI_lo'] - 50.)
+    assert out['gain_hi'] == pytest.approx(out['PICI_hi'] - 50.)
+    assert out['PICI_lo/appearance'] == out['PICI_lo']
+
+
+def test_bootstrap_interval_narrows_with_more_videos_and_is_off_by_default():
+    few = _video_samples([[True] * 4, [False] * 4])
+    many = _video_samples([[True] * 1, [False] * 1] * 4)
+    widths = []
+    for samples in (few, many):
+        metric = L3DHPEMetric(bootstrap=500)
+        metric.process({}, samples)
+        out = metric.compute_metrics(metric.results)
+        assert out['PICI'] == pytest.approx(50.)
+        assert out['PICI_lo'] < 50. < out['PICI_hi']
+        widths.append(out['PICI_hi'] - out['PICI_lo'])
+    # the same 8 samples: 2 videos of 4 are less evidence than 8 of 1
+    assert widths[0] > widths[1]
+    plain = L3DHPEMetric()
+    plain.process({}, few)
+    assert 'PICI_lo' not in plain.compute_metrics(plain.results)
+    with pytest.raises(ValueError, match='bootstrap'):
+        L3DHPEMetric(bootstrap=-1)
+
+
+def test_table_with_intervals():
+    overall = dict(
+        PICI=50.,
+        PICI_lo=40.,
+        PICI_hi=60.,
+        **{'MPJPE-L': 1.},
+        MPJPE=2.,
+        MRPE=3.,
+        chance=30.,
+        gain_lo=10.,
+        gain_hi=30.,
+        num_samples=2)
+    text = L3DHPEMetric.table(overall, {})
+    assert 'PICI 95% CI' in text and 'PICI-chance 95% CI' in text
+    assert '40.0 .. 60.0' in text and '10.0 .. 30.0' in text

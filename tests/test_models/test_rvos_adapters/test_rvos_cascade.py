@@ -378,3 +378,36 @@ def test_configs_hold_the_paper_settings_and_build():
     tiny_model = MODELS.build(tiny.model.segmenter)
     n = sum(p.numel() for p in tiny_model.parameters() if p.requires_grad)
     assert 11e6 < n < 13e6  # ResNet-18 (11.2M) + a 64-d transformer
+
+
+ITER_CONFIG = \
+    'configs/cascade/rvos-referformer_r18-minilm_1xb2-2000it_l3d-scenes.py'
+
+
+def test_the_measured_2000_iteration_config():
+    """The config of the README's RVOS row: the tiny config with colour,
+    mask-text score and person-level text loss on, 2-frame training windows
+    (6 at test time), 2,000 iterations with lr x0.1 after 1,600."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+    cfg = Config.fromfile(osp.join(repo, ITER_CONFIG))
+    seg = cfg.model.segmenter
+    assert seg.pixel_colour and seg.mask_text_score
+    assert seg.text_person_loss_weight == 2.
+    assert seg.text_pixel_loss.loss_weight == 2.
+    assert cfg.train_dataloader.dataset.window == 2
+    assert cfg.test_dataloader.dataset.window == 6
+    assert cfg.val_dataloader.dataset.window == 6
+    assert cfg.train_cfg == dict(
+        type='IterBasedTrainLoop', max_iters=2000, val_interval=2000)
+    assert [s.milestones for s in cfg.param_scheduler] == [[1600]]
+    assert not cfg.param_scheduler[0].by_epoch
+    assert not cfg.default_hooks.checkpoint.by_epoch
+    assert cfg.default_hooks.checkpoint.save_best == 'PICI'
+    assert cfg.optim_wrapper.optimizer.lr == 4e-4
+    torch.manual_seed(0)
+    model = MODELS.build(seg)
+    assert model.pixel_colour and model.mask_text_score
+    assert model.text_person_loss_weight == 2.
