@@ -70,7 +70,11 @@ def test_every_config_builds(path):
             'GenerateVoxelPoseTargets' in types, (loader, types)
     if stage == 1:
         assert model.text_encoder is None  # only the pose branch
-        assert cfg.train_cfg.val_begin > cfg.train_cfg.max_epochs
+        # no val loop (stage 1 predicts root candidates only)
+        if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+            assert cfg.train_cfg.val_interval > cfg.train_cfg.max_iters
+        else:
+            assert cfg.train_cfg.val_begin > cfg.train_cfg.max_epochs
         return
     assert cfg.load_from and list(cfg.load_from_new_keys) == \
         CPP.new_keys_in_stage2()
@@ -156,3 +160,24 @@ def test_paper_config_forward_960x512_6_frames():
     assert np.isfinite(out.pred_instances.keypoints_3d).all()
     assert out.pred_mask.shape == (512, 960)
     assert 0 <= out.pred_query < 10
+
+
+def test_the_measured_tiny_recipe_chains_its_stages():
+    """The README's tiny CPP rows: stage 1 stopped at 1,200 iterations
+    (constant lr), stage 2 of 2,000 iterations loading its last
+    checkpoint, with the text-pixel options on."""
+    s1 = Config.fromfile(
+        osp.join(CPP_DIR, 'cpp_tiny-r18-minilm_stage1_1xb2-1200it_l3d-scenes.py'))
+    s2 = Config.fromfile(
+        osp.join(CPP_DIR, 'cpp_tiny-r18-minilm_stage2_1xb2-2000it_l3d-scenes.py'))
+    assert s1.train_cfg.max_iters == 1200
+    assert [p.type for p in s1.param_scheduler] == ['ConstantLR']
+    assert s1.param_scheduler[0].factor == 1.0
+    assert s1.default_hooks.checkpoint.interval in (600, 1200)
+    assert s2.load_from.endswith(
+        'cpp_tiny-r18-minilm_stage1_1xb2-1200it_l3d-scenes/iter_1200.pth')
+    assert s2.train_cfg.max_iters == 2000
+    assert s2.param_scheduler[0].milestones == [1600]
+    m = s2.model
+    assert m.pixel_colour and m.mask_text_score
+    assert m.text_person_loss_weight == 2.

@@ -118,14 +118,15 @@ def test_data_elements_and_bad_shape():
         metric.process({}, [no_gt])
 
 
+def _overall(**extra):
+    """An overall row of :meth:`L3DHPEMetric.table`."""
+    return dict(
+        PICI=50., **{'MPJPE-L': 1.}, MPJPE=2., MRPE=3., chance=4.,
+        num_samples=2, **extra)
+
+
 def test_table_format():
-    overall = dict(
-        PICI=50.,
-        **{'MPJPE-L': 1.},
-        MPJPE=2.,
-        MRPE=3.,
-        chance=4.,
-        num_samples=2)
+    overall = _overall()
     text = L3DHPEMetric.table(overall, dict(appearance=overall))
     lines = text.splitlines()
     assert 'PICI (%)' in lines[0] and 'MPJPE-L (mm)' in lines[0]
@@ -189,17 +190,7 @@ def test_bootstrap_interval_narrows_with_more_videos_and_is_off_by_default():
 
 
 def test_table_with_intervals():
-    overall = dict(
-        PICI=50.,
-        PICI_lo=40.,
-        PICI_hi=60.,
-        **{'MPJPE-L': 1.},
-        MPJPE=2.,
-        MRPE=3.,
-        chance=30.,
-        gain_lo=10.,
-        gain_hi=30.,
-        num_samples=2)
+    overall = _overall(PICI_lo=40., PICI_hi=60., gain_lo=10., gain_hi=30.)
     text = L3DHPEMetric.table(overall, {})
     assert 'PICI 95% CI' in text and 'PICI-chance 95% CI' in text
     assert '40.0 .. 60.0' in text and '10.0 .. 30.0' in text
