@@ -411,3 +411,27 @@ def test_the_measured_2000_iteration_config():
     model = MODELS.build(seg)
     assert model.pixel_colour and model.mask_text_score
     assert model.text_person_loss_weight == 2.
+
+
+FT_CONFIG = ('configs/cascade/'
+             'rvos-referformer_r18-minilm_1xb2-2000it-ft2000it_l3d-scenes.py')
+
+
+def test_the_second_round_config_loads_the_first_rounds_checkpoint():
+    """The README's 4,000-iteration RVOS row: the 2,000-iteration config run
+    again from its own last checkpoint (default work dir), with the model,
+    data and schedule unchanged (lr restarted)."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+    first = Config.fromfile(osp.join(repo, ITER_CONFIG))
+    second = Config.fromfile(osp.join(repo, FT_CONFIG))
+    first_work_dir = osp.splitext(osp.basename(ITER_CONFIG))[0]
+    assert second.load_from == \
+        f'work_dirs/{first_work_dir}/iter_{first.train_cfg.max_iters}.pth'
+    assert first.get('load_from') is None
+    for key in ('model', 'train_dataloader', 'val_dataloader',
+                'test_dataloader', 'train_cfg', 'param_scheduler',
+                'optim_wrapper', 'val_evaluator', 'test_evaluator'):
+        assert second[key] == first[key], key
