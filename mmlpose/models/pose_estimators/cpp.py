@@ -68,7 +68,8 @@ from mmlpose.models.utils.query_parts import (
     box_xyxy_to_cxcywh, dynamic_mask_logits, dynamic_mask_shapes,
     encode_projected_text, hungarian_match, init_detr_heads,
     mask_pooled_scores, mask_to_box, memory_fpn, person_text_loss,
-    pixel_projection, referring_assigner, resize_logits, target_mask_at,
+    pixel_projection, referring_assigner, reinit_deformable_attention,
+    resize_logits, target_mask_at, text_encoder_weights_kept,
     text_pixel_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 from mmlpose.structures.panoptic import NUM_PANOPTIC_JOINTS, PANOPTIC_ROOT
@@ -404,20 +405,11 @@ class CPP(BaseModel):
     def init_weights(self) -> None:
         """Initialise the parts, keep the text encoder's weights, re-apply
         the head initialisation."""
-        encoder_state = None
-        if self.text_encoder is not None:
-            encoder_state = {
-                k: v.clone()
-                for k, v in self.text_encoder.state_dict().items()
-            }
-        super().init_weights()
+        with text_encoder_weights_kept(self.text_encoder):
+            super().init_weights()
         if self.train_stage == 1:
             return
-        self.text_encoder.load_state_dict(encoder_state)
-        for layer in self.encoder.layers:
-            layer.self_attn.init_weights()
-        for layer in self.decoder.layers:
-            layer.cross_attn.init_weights()
+        reinit_deformable_attention(self.encoder, self.decoder)
         self._init_heads()
 
     def train(self, mode: bool = True) -> 'CPP':

@@ -26,7 +26,8 @@ from mmlpose.models.utils.query_parts import (  # noqa: F401
     colour_map, dynamic_mask_logits,
     dynamic_mask_shapes, encode_projected_text, hungarian_match,
     init_detr_heads, mask_pooled_scores, mask_to_box, memory_fpn,
-    person_text_loss, pixel_projection, referring_assigner, resize_logits,
+    person_text_loss, pixel_projection, referring_assigner,
+    reinit_deformable_attention, resize_logits, text_encoder_weights_kept,
     text_pixel_logits)
 from mmlpose.registry import MODELS, TASK_UTILS
 
@@ -290,13 +291,7 @@ class ReferFormerSegmenter(BaseModule):
     def _init_heads(self) -> None:
         """Deformable DETR's head initialisation: rare positives, boxes
         start from the reference points with small sizes."""
-        prior = -math.log((1 - 0.01) / 0.01)
-        for cls in self.cls_branches:
-            nn.init.constant_(cls.bias, prior)
-        for reg in self.reg_branches:
-            nn.init.zeros_(reg.layers[-1].weight)
-            nn.init.zeros_(reg.layers[-1].bias)
-            nn.init.constant_(reg.layers[-1].bias[2:], -2.0)
+        init_detr_heads(self.cls_branches, self.reg_branches, size_bias=-2.0)
         nn.init.normal_(self.level_embed)
         nn.init.xavier_uniform_(self.reference_points_fc.weight)
         nn.init.zeros_(self.reference_points_fc.bias)
@@ -304,16 +299,9 @@ class ReferFormerSegmenter(BaseModule):
     def init_weights(self) -> None:
         """Initialise the sub-modules, keep the text encoder's weights and
         re-apply the head initialisation."""
-        encoder_state = {
-            k: v.clone()
-            for k, v in self.text_encoder.state_dict().items()
-        }
-        super().init_weights()
-        self.text_encoder.load_state_dict(encoder_state)
-        for layer in self.encoder.layers:
-            layer.self_attn.init_weights()
-        for layer in self.decoder.layers:
-            layer.cross_attn.init_weights()
+        with text_encoder_weights_kept(self.text_encoder):
+            super().init_weights()
+        reinit_deformable_attention(self.encoder, self.decoder)
         self._init_heads()
 
     def train(self, mode: bool = True) -> 'ReferFormerSegmenter':

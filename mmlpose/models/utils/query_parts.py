@@ -6,6 +6,7 @@ pieces, box utilities, the text cross-attention fusion, the dynamic mask
 head's convolution, the stride-8 mask feature map of the encoder memory and
 the one-target Hungarian match (mmdet's ``HungarianAssigner``)."""
 import math
+from contextlib import contextmanager
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -456,3 +457,27 @@ def init_detr_heads(cls_branches: nn.ModuleList,
         nn.init.zeros_(reg.layers[-1].bias)
         if size_bias is not None:
             nn.init.constant_(reg.layers[-1].bias[2:], size_bias)
+
+
+@contextmanager
+def text_encoder_weights_kept(text_encoder: Optional[nn.Module]):
+    """Restore ``text_encoder``'s weights (a pretrained encoder) after the
+    block, which re-initialises the model around it; nothing when None."""
+    state = None if text_encoder is None else {
+        k: v.clone()
+        for k, v in text_encoder.state_dict().items()
+    }
+    yield
+    if state is not None:
+        text_encoder.load_state_dict(state)
+
+
+def reinit_deformable_attention(encoder: nn.Module,
+                                decoder: nn.Module) -> None:
+    """Re-apply mmdet's own initialisation of the deformable attentions of a
+    Deformable DETR encoder (self) and decoder (cross), which a model-wide
+    ``init_weights`` overrides."""
+    for layer in encoder.layers:
+        layer.self_attn.init_weights()
+    for layer in decoder.layers:
+        layer.cross_attn.init_weights()
