@@ -75,6 +75,19 @@ def build_runner(cfg):
     return Runner.from_cfg(cfg)
 
 
+def run_runner(cfg, method: str):
+    """Build the config's runner and call ``runner.train()`` or
+    ``runner.test()``; return ``(result, rank)``.
+
+    The runner is not returned, so that after this call nothing outside its
+    own reference cycles holds it and
+    :func:`mmlpose.engine.teardown_distributed` can free it (and the DDP
+    wrapper's hold on the process group) before destroying the group.
+    """
+    runner = build_runner(cfg)
+    return getattr(runner, method)(), runner.rank
+
+
 def enable_visualization(cfg, show_dir) -> None:
     """``--show-dir``: turn the visualization hook on, writing to it."""
     if show_dir:

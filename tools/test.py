@@ -4,9 +4,9 @@
 import argparse
 import os.path as osp
 
-from _common import (add_runtime_args, add_unsafe_load_arg, build_runner,
-                     enable_visualization, load_config, set_work_dir,
-                     setup_local_rank)
+from _common import (add_runtime_args, add_unsafe_load_arg,
+                     enable_visualization, load_config, run_runner,
+                     set_work_dir, setup_local_rank)
 
 from mmlpose.engine import CheckpointError, teardown_distributed
 from mmlpose.utils import register_all_modules
@@ -51,14 +51,12 @@ def main():
                                                       evaluator]
         cfg.test_evaluator = evaluator + [dump_metric]
     try:
-        runner = build_runner(cfg)
-        metrics = runner.test()
-        is_main_process = runner.rank == 0
+        metrics, rank = run_runner(cfg, 'test')
     except (FileNotFoundError, CheckpointError) as e:  # data root, ckpt, ...
         raise SystemExit(f'error: {e}') from None
     finally:
         teardown_distributed()
-    if metrics and is_main_process:  # one table, not one per rank
+    if metrics and rank == 0:  # one table, not one per rank
         width = max(len(k) for k in metrics)
         print('\n'.join(f'{k:<{width}}  {v:.2f}' if isinstance(v, float)
                         else f'{k:<{width}}  {v}'

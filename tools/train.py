@@ -2,9 +2,9 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
-from _common import (add_runtime_args, add_unsafe_load_arg, build_runner,
-                     enable_visualization, load_config, set_work_dir,
-                     setup_local_rank)
+from _common import (add_runtime_args, add_unsafe_load_arg,
+                     enable_visualization, load_config, run_runner,
+                     set_work_dir, setup_local_rank)
 
 from mmlpose.engine import CheckpointError, teardown_distributed
 from mmlpose.utils import register_all_modules
@@ -80,8 +80,7 @@ def main():
     cfg = merge_args(load_config(args.config, args.cfg_options,
                                  args.launcher), args)
     try:
-        runner = build_runner(cfg)
-        runner.train()
+        run_runner(cfg, 'train')
     except (FileNotFoundError, CheckpointError) as e:  # data root, ckpt, ...
         raise SystemExit(f'error: {e}') from None
     finally:

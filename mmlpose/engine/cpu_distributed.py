@@ -7,6 +7,7 @@ machines without a GPU. :func:`setup_cpu_distributed` initialises the gloo
 process group itself and selects a DDP wrapper that leaves ``device_ids``
 unset for CPU modules; GPU runs are left to mmengine unchanged.
 """
+import gc
 import os
 
 import torch
@@ -51,8 +52,16 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
 
 def teardown_distributed() -> None:
-    """Destroy the process group (if any) before exit; without it, gloo
-    workers may abort at interpreter shutdown."""
+    """Free unreachable objects, then destroy the process group (if any).
+
+    mmengine's runner and its DDP wrapper sit in reference cycles, so they
+    outlive ``runner.train()`` / ``runner.test()`` until a garbage collection;
+    the DDP reducer holds the gloo group. Left to interpreter shutdown, the
+    group's worker threads are torn down while Python is half gone and a rank
+    can abort ("terminate called without an active exception"). Callers drop
+    their own references to the runner before calling this.
+    """
+    gc.collect()
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
