@@ -1,6 +1,7 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 """Video or image -> every person tracked, in 2D and 3D -> the person a
-sentence describes. A command line over :class:`mmlpose.apis.MMLPoseInferencer`.
+sentence describes. A command line over
+:class:`mmlpose.apis.MMLPoseInferencer`.
 
 Writes ``<name>_3d.mp4`` (every person's 2D skeleton, the referred one
 highlighted with its mask, beside its rotating 3D skeleton) and
@@ -24,7 +25,6 @@ from typing import List, Optional
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
-
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

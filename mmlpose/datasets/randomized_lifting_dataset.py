@@ -57,7 +57,8 @@ class RandomizedLiftingDataset(BaseDataset):
     them) are resampled at each frame rate of ``fps`` (slower or faster
     motion per frame). A sample is a window of ``multiple_target`` frames
     of one clip at one rate, every frame a target (mmpose's seq2seq
-    naming); windows start every ``multiple_target_step`` frames. For each draw,
+    naming); windows start every ``multiple_target_step`` frames. For each
+    draw,
     :func:`~mmlpose.datasets.virtual_capture.capture` retargets the body,
     places a camera and makes detector-like 2D; the sample then has the
     keys of mmpose's ``Human36mDataset`` samples (``keypoints`` pixels,

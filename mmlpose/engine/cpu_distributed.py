@@ -47,7 +47,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
             backend='gloo',
             rank=int(os.environ['RANK']),
             world_size=int(os.environ['WORLD_SIZE']))
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    dist_cfg['backend'] = 'gloo'
     cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
 
 

@@ -166,10 +166,10 @@ def test_the_measured_tiny_recipe_chains_its_stages():
     """The README's tiny CPP rows: stage 1 stopped at 1,200 iterations
     (constant lr), stage 2 of 2,000 iterations loading its last
     checkpoint, with the text-pixel options on."""
-    s1 = Config.fromfile(
-        osp.join(CPP_DIR, 'cpp_tiny-r18-minilm_stage1_1xb2-1200it_l3d-scenes.py'))
-    s2 = Config.fromfile(
-        osp.join(CPP_DIR, 'cpp_tiny-r18-minilm_stage2_1xb2-2000it_l3d-scenes.py'))
+    s1 = Config.fromfile(osp.join(
+        CPP_DIR, 'cpp_tiny-r18-minilm_stage1_1xb2-1200it_l3d-scenes.py'))
+    s2 = Config.fromfile(osp.join(
+        CPP_DIR, 'cpp_tiny-r18-minilm_stage2_1xb2-2000it_l3d-scenes.py'))
     assert s1.train_cfg.max_iters == 1200
     assert [p.type for p in s1.param_scheduler] == ['ConstantLR']
     assert s1.param_scheduler[0].factor == 1.0

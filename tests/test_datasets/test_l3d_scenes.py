@@ -257,8 +257,8 @@ def test_facts_by_hand():
     rng = np.random.default_rng(0)
     cam = load_hd_camera(list(L.find_calibrations().values())[0], 16)
     people = []
-    for i, (shirt, trousers) in enumerate(
-        (('red', 'blue'), ('green', 'blue'))):
+    clothes = (('red', 'blue'), ('green', 'blue'))
+    for i, (shirt, trousers) in enumerate(clothes):
         p = L.sample_person(rng, i, 'walk', shirt, trousers)
         p.build = 'average'
         p.height_m = 1.70 + 0.1 * i

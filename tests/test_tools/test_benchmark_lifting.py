@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

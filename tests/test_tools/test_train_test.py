@@ -115,7 +115,8 @@ def test_dist_train_two_cpu_processes(deepmimic_root, tmp_path):
     ], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
-    assert re.search(r'world_size:\s*2', log) or 'Distributed training: True' in log
+    assert (re.search(r'world_size:\s*2', log)
+            or 'Distributed training: True' in log)
     ckpt = tmp_path / 'epoch_1.pth'
     model = init_lifter(CONFIG, str(ckpt))
     assert model.dataset_meta['num_keypoints'] == 17

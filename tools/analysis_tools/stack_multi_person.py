@@ -4,7 +4,8 @@ into one ``(P, T, K, 3)`` array per view.
 
 Example::
 
-    python tools/test.py configs/finepose/finepose_512d-243frm_1xb4-100e_egohumans.py \
+    python tools/test.py \
+        configs/finepose/finepose_512d-243frm_1xb4-100e_egohumans.py \
         finepose_egohumans.pth --out results.pkl
     python tools/analysis_tools/stack_multi_person.py results.pkl stacked.npz
 

@@ -196,7 +196,8 @@ def load_exo_cameras(sequence_dir: str,
 
 def load_pose_trajectories(
         sequence_dir: str,
-        pose_dir: str = 'fit_poses3d') -> Tuple[List[int], Dict[str, np.ndarray]]:
+        pose_dir: str = 'fit_poses3d'
+) -> Tuple[List[int], Dict[str, np.ndarray]]:
     """Per-person COCO-17 3D trajectories of a sequence.
 
     Returns:
@@ -358,4 +359,3 @@ def convert_egohumans(data_root: str,
     with open(osp.join(ann_dir, 'cameras.pkl'), 'wb') as f:
         pickle.dump(all_cameras, f)
     return counts
-

@@ -44,8 +44,8 @@ ARM_RAISED_ABOVE_HEAD = 0.05
 #: A foot (ankle) higher than the root minus this (m), i.e. about at hip
 #: level or above, while the other foot is lower than FOOT_GROUNDED_HEIGHT:
 #: a kick, on upright frames (head above GROUND_HEAD_HEIGHT, root above
-#: CROUCH_ROOT_FRACTION of standing). (A running stride's swing stays about 0.25 m below the root, a
-#: walk's 0.6 m.)
+#: CROUCH_ROOT_FRACTION of standing). (A running stride's swing stays about
+#: 0.25 m below the root, a walk's 0.6 m.)
 KICK_FOOT_BELOW_ROOT = 0.15
 FOOT_GROUNDED_HEIGHT = 0.15
 #: Horizontal root speed (m/s): below it the person stays in place; above

@@ -101,8 +101,8 @@ def colour_features(img: np.ndarray,
         pts = kp[n][ok]
         height = float(pts[:, 1].max() - pts[:, 1].min())
         radius = max(1, int(round(radius_fraction * height)))
-        for r, segments in enumerate(
-            (UPPER_BODY_SEGMENTS, LOWER_BODY_SEGMENTS)):
+        regions = (UPPER_BODY_SEGMENTS, LOWER_BODY_SEGMENTS)
+        for r, segments in enumerate(regions):
             bgr = _region_colour(img, kp[n], ok, segments, radius)
             if bgr is None:
                 continue

@@ -67,8 +67,8 @@ class LiftingVisualizationHook(Hook):
         mid = len(pred) // 2
         views = []
         for name, seq in (('prediction', pred), ('ground truth', gt)):
-            pose = None if seq is None else seq[mid] - seq[mid,
-                                                          self.root_index]
+            pose = (None if seq is None else
+                    seq[mid] - seq[mid, self.root_index])
             views.append(self._renderer.render(pose, title=name))
         folder = osp.join(runner.work_dir, runner.timestamp, self.out_dir)
         os.makedirs(folder, exist_ok=True)

@@ -116,7 +116,8 @@ class L3DHPEMetric(BaseMetric):
                     raise ValueError('L3DHPEMetric needs category_name (or '
                                      'category) in every data sample')
                 cat = category_name(raw)
-            pred = _prediction(lookup_field(sample, 'pred_instances.keypoints_3d'))
+            pred = _prediction(
+                lookup_field(sample, 'pred_instances.keypoints_3d'))
             pred_mask = _array(lookup_field(sample, 'pred_mask'))
             gt_masks = _array(lookup_field(sample, 'gt_instances.masks'))
             scalars = l3dhpe_sample(pred, gt, visible, int(referred),

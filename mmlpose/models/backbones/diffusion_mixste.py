@@ -166,8 +166,8 @@ class DiffusionMixSTE(MixSTE):
     def check_inputs(self, x_2d: Tensor, x_t: Tensor, t: Tensor) -> None:
         """Raise a clear error for inputs of the wrong shape."""
         name = type(self).__name__
-        if x_2d.ndim != 4 or x_2d.shape[2:] != (self.num_keypoints,
-                                                 self.in_channels):
+        expected = (self.num_keypoints, self.in_channels)
+        if x_2d.ndim != 4 or x_2d.shape[2:] != expected:
             raise ValueError(f'{name} expects x_2d of shape (N, T, '
                              f'{self.num_keypoints}, {self.in_channels}), '
                              f'got {tuple(x_2d.shape)}')

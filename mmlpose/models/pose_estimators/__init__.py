@@ -6,6 +6,6 @@ from .langpose_lifter import LangPoseLifter
 from .seq_pose_lifter import SeqPoseLifter
 
 __all__ = [
-    'SeqPoseLifter', 'DiffusionPoseLifter', 'LangPoseLifter', 'HPEReferCascade',
-    'CPP'
+    'SeqPoseLifter', 'DiffusionPoseLifter', 'LangPoseLifter',
+    'HPEReferCascade', 'CPP'
 ]

@@ -17,7 +17,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
-import torch
 from torch import Tensor
 
 #: Where the denoiser lives in :class:`DiffusionPoseLifter`.

@@ -1,7 +1,6 @@
 # Copyright (c) mmlpose contributors. All rights reserved.
 import os.path as osp
 
-import numpy as np
 import pytest
 from mmengine.config import Config
 

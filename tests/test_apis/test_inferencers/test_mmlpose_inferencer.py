@@ -28,7 +28,8 @@ def _check_one_person(result):
 
 @pytest.mark.parametrize(
     'alias',
-    ['mixste-tiny-deepmimic', 'd3dp-tiny-deepmimic', 'finepose-tiny-deepmimic'])
+    ['mixste-tiny-deepmimic', 'd3dp-tiny-deepmimic',
+     'finepose-tiny-deepmimic'])
 def test_tiny_aliases_lift_a_photo(alias):
     inferencer = MMLPoseInferencer(alias, device='cpu')
     _check_one_person(next(inferencer(PHOTO)))

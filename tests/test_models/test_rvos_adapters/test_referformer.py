@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from mmlpose.models.rvos_adapters.referformer import (ReferFormerSegmenter,
-                                                      box_cxcywh_to_xyxy,
+from mmlpose.models.rvos_adapters.referformer import (box_cxcywh_to_xyxy,
                                                       colour_map,
                                                       mask_pooled_scores,
                                                       mask_to_box,

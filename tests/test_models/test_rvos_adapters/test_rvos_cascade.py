@@ -9,8 +9,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
-from mmlpose.models.rvos_adapters.rvos_cascade import (RVOSCascade,
-                                                       apply_affine,
+from mmlpose.models.rvos_adapters.rvos_cascade import (apply_affine,
                                                        points_in_mask,
                                                        select_person)
 from mmlpose.models.rvos_adapters.rvos_referrer import letterbox_affine
@@ -288,8 +287,8 @@ def test_bad_samples_raise(cascade):
 CONFIG = 'configs/cascade/rvos-referformer_r18-minilm_1xb2-10e_l3d-scenes.py'
 
 
-def test_on_generated_scenes_with_the_config_pipeline(l3d_scenes_root,
-                                                     monkeypatch):
+def test_on_generated_scenes_with_the_config_pipeline(
+        l3d_scenes_root, monkeypatch):
     """The tiny config's test pipeline on generated scenes: losses, and an
     oracle mask (the referred person's) makes every prediction identify
     the referred person (L3DHPEMetric's PICI = 100)."""
